@@ -1,0 +1,91 @@
+package dev.sptsrag.inference.backend;
+
+import dev.sptsrag.inference.model.WeightTensor;
+
+/**
+ * The device SPI: memory, transfers and the kernels a decoder forward pass needs. A backend holds
+ * no model logic; the forward pass in {@code engine} is written once against this interface and a
+ * backend only decides <em>how</em> each op runs (CPU threads, PTX kernels, OpenCL kernels).
+ *
+ * <p>Conventions: activations are row-major float32 matrices, one row per token; weight matrices
+ * are {@code [out, in]} (PyTorch order) and {@link #matmul} computes {@code out[r] = W · x[r]}.
+ * Ops take an explicit row count so that buffers sized for the largest batch serve every batch.
+ * Ops on one backend are issued from one thread; a backend may run them asynchronously, and
+ * {@link #readRows} waits for the work before it returns.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, e.g. {@code cpu} or {@code cuda}. */
+    String name();
+
+    /** What it runs on, for logs and {@code info} (device name, threads, memory). */
+    String description();
+
+    // ---- memory -------------------------------------------------------------------------------
+
+    /** Places a 2-D weight {@code [out, in]} on the device, converting its element type as the backend chooses. */
+    DeviceMatrix uploadMatrix(WeightTensor weight);
+
+    /** Places a 1-D weight (a norm scale, a bias) on the device as float32. */
+    DeviceVector uploadVector(WeightTensor weight);
+
+    /** Places host floats on the device as a vector. */
+    DeviceVector uploadVector(String name, float[] values);
+
+    /** Allocates an activation matrix of {@code rows × cols} float32 values. */
+    Activations allocateActivations(String name, int rows, int cols);
+
+    /** Allocates one layer's key/value cache of {@code capacity} token slots of width {@code kvDim}. */
+    KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim);
+
+    /** Uploads the rotary frequencies once; {@link #rope} uses them. */
+    RotaryTable createRotaryTable(RotaryEmbedding rotary);
+
+    // ---- kernels ------------------------------------------------------------------------------
+
+    /** {@code out[r] = table[tokens[r]]} for r below {@code rows}. */
+    void embed(DeviceMatrix table, int[] tokens, int rows, Activations out);
+
+    /** {@code out[r] = x[r] / rms(x[r]) * weight}; {@code out} may be {@code x}. */
+    void rmsNorm(Activations x, int rows, DeviceVector weight, float eps, Activations out);
+
+    /** {@code out[r] = W · x[r]} for r below {@code rows}; {@code out} has {@code W.rows()} columns. */
+    void matmul(Activations x, int rows, DeviceMatrix w, Activations out);
+
+    /** {@code x[r] += bias}. */
+    void addBias(Activations x, int rows, DeviceVector bias);
+
+    /** Rotates each head of {@code x[r]} by the angle of {@code positions[r]}. */
+    void rope(Activations x, int rows, int headCount, RotaryTable table, int[] positions);
+
+    /**
+     * Writes {@code k[r]}, {@code v[r]} into cache slots {@code firstSlot + r} and records their
+     * token positions.
+     */
+    void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, int[] positions);
+
+    /**
+     * Causal attention of each query row over the first {@code slotCount} cache slots: query
+     * {@code r} at {@code positions[r]} sees the slots whose token position is not after it (and,
+     * with a sliding window, not more than {@code window - 1} before it). Grouped-query heads
+     * share their KV head.
+     */
+    void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
+                   AttentionShape shape, Activations out);
+
+    /** {@code out[r] = silu(gate[r]) * up[r]}; {@code out} may be {@code gate}. */
+    void swiglu(Activations gate, Activations up, int rows, Activations out);
+
+    /** {@code acc[r] += x[r]}. */
+    void add(Activations acc, Activations x, int rows);
+
+    /** Copies rows {@code [srcRow, srcRow + rows)} of {@code src} to rows starting at {@code dstRow} of {@code dst}. */
+    void copyRows(Activations src, int srcRow, Activations dst, int dstRow, int rows);
+
+    /** Copies {@code rows} rows starting at {@code firstRow} to the host, row-major, waiting for pending work. */
+    void readRows(Activations x, int firstRow, int rows, float[] dst);
+
+    /** Releases every buffer this backend allocated. */
+    @Override
+    void close();
+}

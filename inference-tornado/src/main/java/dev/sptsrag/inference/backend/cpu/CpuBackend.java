@@ -1,0 +1,255 @@
+package dev.sptsrag.inference.backend.cpu;
+
+import dev.sptsrag.inference.backend.Activations;
+import dev.sptsrag.inference.backend.AttentionShape;
+import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.backend.DeviceMatrix;
+import dev.sptsrag.inference.backend.DeviceVector;
+import dev.sptsrag.inference.backend.KvCacheLayer;
+import dev.sptsrag.inference.backend.RotaryEmbedding;
+import dev.sptsrag.inference.backend.RotaryTable;
+import dev.sptsrag.inference.gguf.Dequantizer;
+import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.model.WeightTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The reference backend: float32 everywhere, SIMD through the Vector API, all cores through a
+ * {@link ThreadTeam}. Weights are converted to float32 in native memory once at upload (float32
+ * tensors of a mapped file are used in place); activations live on the heap.
+ */
+public final class CpuBackend implements Backend {
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Arena arena = Arena.ofShared();
+    private final ThreadTeam team;
+    private final MatmulKernel matmul = new MatmulKernel();
+    private final AttentionKernel attention = new AttentionKernel();
+    private final RowKernels.RmsNorm rmsNorm = new RowKernels.RmsNorm();
+    private final RowKernels.Rope rope = new RowKernels.Rope();
+    private final RowKernels.SwiGlu swiglu = new RowKernels.SwiGlu();
+    private final RowKernels.Add add = new RowKernels.Add();
+    private final RowKernels.AddBias addBias = new RowKernels.AddBias();
+    private long weightBytes;
+    private long cacheBytes;
+
+    /** A backend using every available processor. */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuBackend(int threads) {
+        this.team = new ThreadTeam(threads, "spts-cpu");
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String description() {
+        return "CPU float32, " + team.size() + " threads, " + MatmulKernel.S.vectorBitSize() + "-bit vectors";
+    }
+
+    /** Native bytes held for weights converted at upload (float32 tensors used in place are not counted). */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    public long cacheBytes() {
+        return cacheBytes;
+    }
+
+    @Override
+    public DeviceMatrix uploadMatrix(WeightTensor w) {
+        if (w.rank() != 2) {
+            throw new IllegalArgumentException(w.name() + " is not a matrix: " + w);
+        }
+        int rows = Math.toIntExact(w.dim(0));
+        int cols = Math.toIntExact(w.dim(1));
+        if (w.type() == GgmlType.F32 && w.data().byteSize() == (long) rows * cols * 4) {
+            return new CpuMatrix(w.name(), rows, cols, w.data());
+        }
+        MemorySegment seg = arena.allocate((long) rows * cols * 4, 64);
+        float[] row = new float[cols];
+        long rowBytes = w.type().byteSize(cols);
+        for (int r = 0; r < rows; r++) {
+            Dequantizer.dequantize(w.type(), w.data(), r * rowBytes, row, 0, cols);
+            MemorySegment.copy(row, 0, seg, F32_LE, (long) r * cols * 4, cols);
+        }
+        weightBytes += seg.byteSize();
+        return new CpuMatrix(w.name(), rows, cols, seg);
+    }
+
+    @Override
+    public DeviceVector uploadVector(WeightTensor w) {
+        int n = Math.toIntExact(w.elementCount());
+        float[] v = new float[n];
+        Dequantizer.dequantize(w.type(), w.data(), 0, v, 0, n);
+        return new CpuVector(w.name(), v);
+    }
+
+    @Override
+    public DeviceVector uploadVector(String name, float[] values) {
+        return new CpuVector(name, values.clone());
+    }
+
+    @Override
+    public Activations allocateActivations(String name, int rows, int cols) {
+        return new CpuActivations(name, rows, cols, new float[Math.multiplyExact(rows, cols)]);
+    }
+
+    @Override
+    public KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim) {
+        long bytes = (long) capacity * kvDim * 4;
+        MemorySegment k = arena.allocate(bytes, 64);
+        MemorySegment v = arena.allocate(bytes, 64);
+        attention.reserve(team.size(), capacity);
+        cacheBytes += 2 * bytes;
+        return new CpuKvCacheLayer(capacity, kvDim, k, v, new int[capacity]);
+    }
+
+    @Override
+    public RotaryTable createRotaryTable(RotaryEmbedding rotary) {
+        rope.reserve(team.size(), rotary.headDim() / 2);
+        return CpuRotaryTable.of(rotary);
+    }
+
+    @Override
+    public void embed(DeviceMatrix table, int[] tokens, int rows, Activations out) {
+        CpuMatrix m = (CpuMatrix) table;
+        CpuActivations o = (CpuActivations) out;
+        checkRows(o, rows);
+        for (int r = 0; r < rows; r++) {
+            int t = tokens[r];
+            if (t < 0 || t >= m.rows()) {
+                throw new IllegalArgumentException("token id " + t + " outside the vocabulary of " + m.rows());
+            }
+            MemorySegment.copy(m.data(), F32_LE, (long) t * m.cols() * 4, o.data(), r * o.cols(), m.cols());
+        }
+    }
+
+    @Override
+    public void rmsNorm(Activations x, int rows, DeviceVector weight, float eps, Activations out) {
+        CpuActivations in = (CpuActivations) x;
+        checkRows(in, rows);
+        rmsNorm.x = in.data();
+        rmsNorm.out = ((CpuActivations) out).data();
+        rmsNorm.weight = ((CpuVector) weight).values();
+        rmsNorm.cols = in.cols();
+        rmsNorm.eps = eps;
+        team.run(rmsNorm, rows, 8);
+    }
+
+    @Override
+    public void matmul(Activations x, int rows, DeviceMatrix w, Activations out) {
+        CpuActivations in = (CpuActivations) x;
+        CpuMatrix m = (CpuMatrix) w;
+        CpuActivations o = (CpuActivations) out;
+        checkRows(in, rows);
+        if (in.cols() != m.cols() || o.cols() != m.rows()) {
+            throw new IllegalArgumentException("matmul shapes: x " + in.cols() + " cols, " + m.name() + " ["
+                    + m.rows() + ", " + m.cols() + "], out " + o.cols() + " cols");
+        }
+        matmul.set(in.data(), rows, in.cols(), m.data(), o.data(), o.cols());
+        team.run(matmul, m.rows(), MatmulKernel.GRAIN);
+        matmul.clear();
+    }
+
+    @Override
+    public void addBias(Activations x, int rows, DeviceVector bias) {
+        CpuActivations a = (CpuActivations) x;
+        addBias.x = a.data();
+        addBias.bias = ((CpuVector) bias).values();
+        addBias.cols = a.cols();
+        team.run(addBias, rows, 16);
+    }
+
+    @Override
+    public void rope(Activations x, int rows, int headCount, RotaryTable table, int[] positions) {
+        CpuActivations a = (CpuActivations) x;
+        rope.x = a.data();
+        rope.cols = a.cols();
+        rope.heads = headCount;
+        rope.headDim = table.rotary().headDim();
+        rope.positions = positions;
+        rope.table = (CpuRotaryTable) table;
+        team.run(rope, rows, 4);
+    }
+
+    @Override
+    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, int[] positions) {
+        CpuKvCacheLayer c = (CpuKvCacheLayer) cache;
+        CpuActivations ka = (CpuActivations) k;
+        CpuActivations va = (CpuActivations) v;
+        if (firstSlot < 0 || firstSlot + rows > c.capacity()) {
+            throw new IllegalArgumentException("KV slots " + firstSlot + ".." + (firstSlot + rows) + " outside capacity "
+                    + c.capacity());
+        }
+        int d = c.kvDim();
+        for (int r = 0; r < rows; r++) {
+            long at = (long) (firstSlot + r) * d * 4;
+            MemorySegment.copy(ka.data(), r * ka.cols(), c.keys(), F32_LE, at, d);
+            MemorySegment.copy(va.data(), r * va.cols(), c.values(), F32_LE, at, d);
+            c.positions()[firstSlot + r] = positions[r];
+        }
+    }
+
+    @Override
+    public void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
+                          AttentionShape shape, Activations out) {
+        attention.set((CpuActivations) q, positions, (CpuKvCacheLayer) cache, slotCount, shape, (CpuActivations) out);
+        team.run(attention, rows * shape.headCount(), 1);
+        attention.clear();
+    }
+
+    @Override
+    public void swiglu(Activations gate, Activations up, int rows, Activations out) {
+        CpuActivations g = (CpuActivations) gate;
+        swiglu.gate = g.data();
+        swiglu.up = ((CpuActivations) up).data();
+        swiglu.out = ((CpuActivations) out).data();
+        team.run(swiglu, rows * g.cols(), 4096);
+    }
+
+    @Override
+    public void add(Activations acc, Activations x, int rows) {
+        CpuActivations a = (CpuActivations) acc;
+        add.acc = a.data();
+        add.x = ((CpuActivations) x).data();
+        team.run(add, rows * a.cols(), 4096);
+    }
+
+    @Override
+    public void copyRows(Activations src, int srcRow, Activations dst, int dstRow, int rows) {
+        CpuActivations s = (CpuActivations) src;
+        CpuActivations d = (CpuActivations) dst;
+        if (s.cols() != d.cols() || srcRow < 0 || dstRow < 0 || srcRow + rows > s.rows() || dstRow + rows > d.rows()) {
+            throw new IllegalArgumentException("copyRows out of bounds: " + s.name() + " -> " + d.name());
+        }
+        System.arraycopy(s.data(), srcRow * s.cols(), d.data(), dstRow * d.cols(), rows * s.cols());
+    }
+
+    @Override
+    public void readRows(Activations x, int firstRow, int rows, float[] dst) {
+        CpuActivations a = (CpuActivations) x;
+        System.arraycopy(a.data(), firstRow * a.cols(), dst, 0, rows * a.cols());
+    }
+
+    @Override
+    public void close() {
+        team.close();
+        arena.close();
+    }
+
+    private static void checkRows(CpuActivations a, int rows) {
+        if (rows < 0 || rows > a.rows()) {
+            throw new IllegalArgumentException(rows + " rows requested from " + a.name() + " of " + a.rows());
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.sptsrag.inference.engine;
+
+import dev.sptsrag.inference.backend.Activations;
+import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.model.ModelConfig;
+
+/**
+ * The decoder forward pass, written once against the {@link Backend} SPI. A call runs a batch of
+ * tokens (a prefill chunk, or one decode token) through every block, appending their keys and
+ * values to the cache, and leaves the final hidden states in place so that logits can be taken for
+ * any row of the batch. All buffers are allocated up front for {@code maxBatch} tokens.
+ *
+ * <pre>
+ *   x = embed(tokens)
+ *   for each block:
+ *     h = rmsnorm(x);  q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv);  rope(q, k)
+ *     cache += (k, v);  x += attention(q, cache)·Wo
+ *     h = rmsnorm(x);  x += (silu(h·Wgate) * (h·Wup))·Wdown
+ *   logits = rmsnorm(x[row])·Wout
+ * </pre>
+ */
+public final class ForwardPass {
+    private final DeviceModel model;
+    private final Backend backend;
+    private final ModelConfig config;
+    private final int maxBatch;
+
+    private final Activations x;
+    private final Activations h;
+    private final Activations q;
+    private final Activations k;
+    private final Activations v;
+    private final Activations attention;
+    private final Activations gate;
+    private final Activations up;
+    private final Activations lastHidden;
+    private final Activations logits;
+    private int batchRows;
+
+    public ForwardPass(DeviceModel model, int maxBatch) {
+        if (maxBatch <= 0) {
+            throw new IllegalArgumentException("batch size must be positive: " + maxBatch);
+        }
+        this.model = model;
+        this.backend = model.backend();
+        this.config = model.config();
+        this.maxBatch = maxBatch;
+        x = backend.allocateActivations("x", maxBatch, config.hiddenSize());
+        h = backend.allocateActivations("h", maxBatch, config.hiddenSize());
+        q = backend.allocateActivations("q", maxBatch, config.queryDim());
+        k = backend.allocateActivations("k", maxBatch, config.kvDim());
+        v = backend.allocateActivations("v", maxBatch, config.kvDim());
+        attention = backend.allocateActivations("attention", maxBatch, config.queryDim());
+        gate = backend.allocateActivations("gate", maxBatch, config.intermediateSize());
+        up = backend.allocateActivations("up", maxBatch, config.intermediateSize());
+        lastHidden = backend.allocateActivations("last-hidden", 1, config.hiddenSize());
+        logits = backend.allocateActivations("logits", 1, config.vocabSize());
+    }
+
+    public int maxBatch() { return maxBatch; }
+
+    public DeviceModel model() { return model; }
+
+    /**
+     * Runs {@code count} tokens at {@code positions} through all blocks, appending them to every
+     * layer of {@code cache}.
+     */
+    public void forward(int[] tokens, int[] positions, int count, KvCache cache) {
+        if (count <= 0 || count > maxBatch) {
+            throw new IllegalArgumentException("batch of " + count + " tokens, limit " + maxBatch);
+        }
+        backend.embed(model.embedding(), tokens, count, x);
+        for (int l = 0; l < config.layerCount(); l++) {
+            block(l, positions, count, cache);
+        }
+        batchRows = count;
+    }
+
+    private void block(int l, int[] positions, int n, KvCache cache) {
+        DeviceModel.Layer w = model.layer(l);
+        backend.rmsNorm(x, n, w.attentionNorm(), config.normEps(), h);
+        backend.matmul(h, n, w.query(), q);
+        backend.matmul(h, n, w.key(), k);
+        backend.matmul(h, n, w.value(), v);
+        if (w.queryBias() != null) {
+            backend.addBias(q, n, w.queryBias());
+            backend.addBias(k, n, w.keyBias());
+            backend.addBias(v, n, w.valueBias());
+        }
+        backend.rope(q, n, config.headCount(), model.rotary(), positions);
+        backend.rope(k, n, config.kvHeadCount(), model.rotary(), positions);
+
+        int slot = cache.filled(l);
+        if (slot + n > cache.capacity()) {
+            throw new IllegalStateException("KV cache full: " + slot + " + " + n + " > " + cache.capacity());
+        }
+        backend.storeKv(k, v, n, cache.layer(l), slot, positions);
+        cache.advance(l, n);
+        backend.attention(q, n, positions, cache.layer(l), slot + n, model.attentionShape(), attention);
+        backend.matmul(attention, n, w.output(), h);
+        backend.add(x, h, n);
+
+        backend.rmsNorm(x, n, w.ffnNorm(), config.normEps(), h);
+        backend.matmul(h, n, w.gate(), gate);
+        backend.matmul(h, n, w.up(), up);
+        backend.swiglu(gate, up, n, gate);
+        backend.matmul(gate, n, w.down(), h);
+        backend.add(x, h, n);
+    }
+
+    /** Logits of row {@code row} of the last batch, into {@code dst} (length ≥ vocab size). */
+    public void logits(int row, float[] dst) {
+        if (row < 0 || row >= batchRows) {
+            throw new IllegalArgumentException("row " + row + " outside the last batch of " + batchRows);
+        }
+        backend.copyRows(x, row, lastHidden, 0, 1);
+        backend.rmsNorm(lastHidden, 1, model.outputNorm(), config.normEps(), lastHidden);
+        backend.matmul(lastHidden, 1, model.output(), logits);
+        backend.readRows(logits, 0, 1, dst);
+    }
+
+    /** Rows of the last batch. */
+    public int batchRows() { return batchRows; }
+}

@@ -1,0 +1,171 @@
+package dev.sptsrag.inference.engine;
+
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token from logits: penalties, then greedy argmax or (temperature, top-k, softmax,
+ * top-p, min-p, draw). Buffers are sized for the vocabulary once; sampling allocates nothing.
+ * The random stream is seeded per request, so the same seed gives the same tokens.
+ */
+public final class Sampler {
+    private final int vocabSize;
+    private final int[] order;
+    private final float[] probs;
+    private SplittableRandom random = new SplittableRandom(0);
+    private SamplingOptions options = SamplingOptions.GREEDY;
+
+    public Sampler(int vocabSize) {
+        this.vocabSize = vocabSize;
+        this.order = new int[vocabSize];
+        this.probs = new float[vocabSize];
+    }
+
+    /** Starts a request: fixes its options and seeds its random stream. */
+    public void reset(SamplingOptions options, long seed) {
+        this.options = options;
+        this.random = new SplittableRandom(seed);
+    }
+
+    /** Chooses a token; {@code logits} is modified (penalties, temperature). */
+    public int sample(float[] logits, TokenHistory history) {
+        applyPenalties(logits, history);
+        if (options.greedy()) {
+            return argmax(logits);
+        }
+        float invT = (float) (1.0 / options.temperature());
+        int k = options.topK() > 0 ? Math.min(options.topK(), vocabSize) : vocabSize;
+        int n = selectTop(logits, k);
+        // softmax over the candidates, which are sorted by logit, highest first
+        float max = logits[order[0]] * invT;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float p = (float) Math.exp(logits[order[i]] * invT - max);
+            probs[i] = p;
+            sum += p;
+        }
+        double cumulative = 0;
+        int keep = n;
+        double topP = options.topP();
+        double minP = options.minP();
+        double first = probs[0] / sum;
+        for (int i = 0; i < n; i++) {
+            double p = probs[i] / sum;
+            if (minP > 0 && p < minP * first) {
+                keep = i;
+                break;
+            }
+            cumulative += p;
+            if (cumulative >= topP) {
+                keep = i + 1;
+                break;
+            }
+        }
+        keep = Math.max(1, keep);
+        double total = 0;
+        for (int i = 0; i < keep; i++) {
+            total += probs[i];
+        }
+        double u = random.nextDouble() * total;
+        for (int i = 0; i < keep; i++) {
+            u -= probs[i];
+            if (u < 0) {
+                return order[i];
+            }
+        }
+        return order[keep - 1];
+    }
+
+    private void applyPenalties(float[] logits, TokenHistory h) {
+        float rep = (float) options.repetitionPenalty();
+        float presence = (float) options.presencePenalty();
+        float frequency = (float) options.frequencyPenalty();
+        if (rep == 1f && presence == 0f && frequency == 0f) {
+            return;
+        }
+        for (int i = 0; i < h.distinct(); i++) {
+            int t = h.token(i);
+            float l = logits[t];
+            if (rep != 1f) {
+                l = l > 0 ? l / rep : l * rep;
+            }
+            int count = h.generatedCount(t);
+            if (count > 0) {
+                l -= presence + frequency * count;
+            }
+            logits[t] = l;
+        }
+    }
+
+    /** Index of the largest logit (the first one on ties, as torch.argmax does). */
+    public static int argmax(float[] logits) {
+        int best = 0;
+        float bestValue = logits[0];
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > bestValue) {
+                bestValue = logits[i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Puts the indices of the {@code k} largest logits into {@code order[0..k)}, sorted descending,
+     * with a bounded min-heap (O(V log k)) and an in-place heap sort.
+     */
+    private int selectTop(float[] logits, int k) {
+        int size = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            float v = logits[i];
+            if (size < k) {
+                order[size] = i;
+                siftUp(logits, size++);
+            } else if (v > logits[order[0]]) {
+                order[0] = i;
+                siftDown(logits, 0, size);
+            }
+        }
+        // heap sort of a min-heap leaves the array in descending order
+        for (int end = size - 1; end > 0; end--) {
+            int tmp = order[0];
+            order[0] = order[end];
+            order[end] = tmp;
+            siftDown(logits, 0, end);
+        }
+        return size;
+    }
+
+    private void siftUp(float[] key, int i) {
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (key[order[i]] >= key[order[parent]]) {
+                return;
+            }
+            int tmp = order[i];
+            order[i] = order[parent];
+            order[parent] = tmp;
+            i = parent;
+        }
+    }
+
+    private void siftDown(float[] key, int i, int size) {
+        while (true) {
+            int left = 2 * i + 1;
+            if (left >= size) {
+                return;
+            }
+            int smallest = left;
+            int right = left + 1;
+            if (right < size && key[order[right]] < key[order[left]]) {
+                smallest = right;
+            }
+            if (key[order[smallest]] >= key[order[i]]) {
+                return;
+            }
+            int tmp = order[i];
+            order[i] = order[smallest];
+            order[smallest] = tmp;
+            i = smallest;
+        }
+    }
+}
