@@ -102,7 +102,7 @@ public final class Quantizer {
      */
     private static void q4_0(float[] x, int from, MemorySegment dst, long at, int blocks) {
         for (int b = 0; b < blocks; b++, from += 32, at += 18) {
-            maxAbs(x, from, 32); // rejects non-finite input
+            requireFinite(x, from, 32);
             float extreme = 0;
             for (int j = 0; j < 32; j++) {
                 if (Math.abs(x[from + j]) > Math.abs(extreme)) {
@@ -122,15 +122,22 @@ public final class Quantizer {
     }
 
     private static float maxAbs(float[] x, int from, int n) {
+        requireFinite(x, from, n);
         float amax = 0;
         for (int j = 0; j < n; j++) {
-            float v = x[from + j];
-            if (!Float.isFinite(v)) {
-                throw new IllegalArgumentException("cannot block-quantize non-finite value " + v + " at index " + (from + j));
-            }
-            amax = Math.max(amax, Math.abs(v));
+            amax = Math.max(amax, Math.abs(x[from + j]));
         }
         return amax;
+    }
+
+    /** A NaN or infinity would poison the whole block's scale. */
+    private static void requireFinite(float[] x, int from, int n) {
+        for (int j = 0; j < n; j++) {
+            if (!Float.isFinite(x[from + j])) {
+                throw new IllegalArgumentException("cannot block-quantize non-finite value " + x[from + j]
+                        + " at index " + (from + j));
+            }
+        }
     }
 
     private static short scaleAsHalf(float d, float[] x, int from) {
