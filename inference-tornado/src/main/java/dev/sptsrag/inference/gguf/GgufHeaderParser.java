@@ -256,7 +256,11 @@ final class GgufHeaderParser {
         long byteSize = type.byteSize(elements);
         long offsetAt = in.position();
         long offset = in.i64();
-        if (offset < 0 || offset % alignment != 0) {
+        if (offset < 0) {
+            throw new ModelFormatException("data offset " + Long.toUnsignedString(offset) + " (at offset " + offsetAt
+                    + ") lies past the end of any file");
+        }
+        if (offset % alignment != 0) {
             throw new ModelFormatException("data offset " + Long.toUnsignedString(offset) + " (at offset " + offsetAt
                     + ") is not a multiple of the alignment " + alignment);
         }
