@@ -58,7 +58,8 @@ final class GgufHeaderParser {
         GgufMetadata metadata = readMetadata(kvCount);
         long alignment = alignmentOf(metadata);
 
-        List<GgufTensorInfo> infos = new ArrayList<>((int) tensorCount);
+        // The count is bounded by the file's size, which can still exceed an int for huge files.
+        List<GgufTensorInfo> infos = new ArrayList<>((int) Math.min(tensorCount, 4096));
         Set<String> names = new HashSet<>();
         for (long i = 0; i < tensorCount; i++) {
             GgufTensorInfo info = readTensorInfo(i, alignment);

@@ -30,20 +30,26 @@ final class LittleEndianBuffer {
         return at;
     }
 
+    // Each writer reserves first, then reads the field: reserve may replace the array.
+
     void u8(int v) {
-        bytes[reserve(1)] = (byte) v;
+        int at = reserve(1);
+        bytes[at] = (byte) v;
     }
 
     void u16(int v) {
-        SHORT.set(bytes, reserve(2), (short) v);
+        int at = reserve(2);
+        SHORT.set(bytes, at, (short) v);
     }
 
     void u32(int v) {
-        INT.set(bytes, reserve(4), v);
+        int at = reserve(4);
+        INT.set(bytes, at, v);
     }
 
     void u64(long v) {
-        LONG.set(bytes, reserve(8), v);
+        int at = reserve(8);
+        LONG.set(bytes, at, v);
     }
 
     void f32(float v) {
@@ -55,7 +61,8 @@ final class LittleEndianBuffer {
     }
 
     void raw(byte[] b) {
-        System.arraycopy(b, 0, bytes, reserve(b.length), b.length);
+        int at = reserve(b.length);
+        System.arraycopy(b, 0, bytes, at, b.length);
     }
 
     /** A GGUF string: u64 byte count, then the UTF-8 bytes. */

@@ -58,6 +58,29 @@ class GgufRoundTripTest {
     }
 
     @Test
+    void largeHeadersSurviveTheEncodeBufferGrowing() throws IOException {
+        List<String> vocab = new ArrayList<>();
+        for (int i = 0; i < 50_000; i++) {
+            vocab.add(i % 5 == 0 ? "Ġtök" + i + "世界" : "t" + i);
+        }
+        int[] types = new int[vocab.size()];
+        java.util.Arrays.fill(types, 1);
+        Path file = dir.resolve("vocab.gguf");
+        new GgufWriter()
+                .putStringArray("tokenizer.ggml.tokens", vocab)
+                .putInt32Array("tokenizer.ggml.token_type", types)
+                .putString("after.the.arrays", "still here")
+                .addTensor("w", GgmlType.F32, new long[] {32}, GgufSamples.floats(32, 9))
+                .write(file);
+        try (GgufFile gguf = GgufFile.open(file)) {
+            assertEquals(vocab, gguf.metadata().getStringList("tokenizer.ggml.tokens"));
+            assertArrayEquals(types, gguf.metadata().getIntArray("tokenizer.ggml.token_type"));
+            assertEquals("still here", gguf.metadata().getString("after.the.arrays"));
+            assertArrayEquals(GgufSamples.floats(32, 9), gguf.tensor("w").data().toArray(GgufCursor.F32));
+        }
+    }
+
+    @Test
     void tensorsReadBackWithReversedShapeAndIdenticalBytes() throws IOException {
         float[] embd = GgufSamples.floats(32, 11);
         MemorySegment q4k = GgufSamples.randomQ4K(3, 12);
