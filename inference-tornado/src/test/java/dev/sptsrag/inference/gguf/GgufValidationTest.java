@@ -71,8 +71,8 @@ class GgufValidationTest {
         Path file = dir.resolve("damaged.gguf");
         Files.write(file, bytes);
         E e = assertThrows(type, () -> {
-            try (GgufFile ignored = GgufFile.open(file)) {
-                fail("accepted");
+            try (GgufFile accepted = GgufFile.open(file)) {
+                fail("accepted: " + accepted);
             }
         });
         for (String m : mentions) {
