@@ -2,6 +2,7 @@ package dev.sptsrag.inference.gguf;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
+import dev.sptsrag.inference.model.TensorSource;
 import dev.sptsrag.inference.model.WeightTensor;
 
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -25,7 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * unmaps the file: every {@link WeightTensor} obtained from it becomes unusable (access throws
  * {@link IllegalStateException}). The file must not be truncated by someone else while it is open.
  */
-public final class GgufFile implements AutoCloseable {
+public final class GgufFile implements TensorSource, AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment mapping;
@@ -112,6 +114,21 @@ public final class GgufFile implements AutoCloseable {
         // Range checked by the parser against the file length.
         MemorySegment data = mapping.asSlice(header.dataOffset() + info.relativeOffset(), info.byteSize()).asReadOnly();
         return new WeightTensor(info.name(), info.type(), info.shape(), data);
+    }
+
+    @Override
+    public Optional<WeightTensor> find(String name) {
+        return tensorsByName.containsKey(name) ? Optional.of(tensor(name)) : Optional.empty();
+    }
+
+    @Override
+    public Set<String> names() {
+        return java.util.Collections.unmodifiableSet(tensorsByName.keySet());
+    }
+
+    @Override
+    public String description() {
+        return path.toString();
     }
 
     /** Unmaps the file; idempotent. */

@@ -3,6 +3,7 @@ package dev.sptsrag.inference.safetensors;
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
 import dev.sptsrag.inference.json.Json;
+import dev.sptsrag.inference.model.TensorSource;
 import dev.sptsrag.inference.model.WeightTensor;
 
 import java.io.IOException;
@@ -35,7 +36,7 @@ import java.util.stream.Stream;
  *       two files is an error, as nothing says which one is meant.</li>
  * </ol>
  */
-public final class HuggingFaceModelFolder implements AutoCloseable {
+public final class HuggingFaceModelFolder implements TensorSource, AutoCloseable {
     static final String CONFIG = "config.json";
     static final String SINGLE_FILE = "model.safetensors";
     static final String TOKENIZER = "tokenizer.json";
@@ -202,6 +203,21 @@ public final class HuggingFaceModelFolder implements AutoCloseable {
     public Optional<WeightTensor> findTensor(String name) {
         checkOpen();
         return Optional.ofNullable(tensors.get(name));
+    }
+
+    @Override
+    public Optional<WeightTensor> find(String name) {
+        return findTensor(name);
+    }
+
+    @Override
+    public Set<String> names() {
+        return tensorNames();
+    }
+
+    @Override
+    public String description() {
+        return directory.toString();
     }
 
     public Optional<Path> tokenizerJson() { return existing(TOKENIZER); }

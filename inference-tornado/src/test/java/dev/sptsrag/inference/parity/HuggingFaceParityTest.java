@@ -8,8 +8,6 @@ import dev.sptsrag.inference.model.HuggingFaceConfigReader;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
 import dev.sptsrag.inference.model.TensorNaming;
-import dev.sptsrag.inference.model.TensorSource;
-import dev.sptsrag.inference.model.WeightTensor;
 import dev.sptsrag.inference.safetensors.HuggingFaceModelFolder;
 import dev.sptsrag.inference.testing.Float64Reference;
 import dev.sptsrag.inference.testing.LogitComparison;
@@ -17,8 +15,6 @@ import dev.sptsrag.inference.testing.ParityFixture;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
-import java.util.Optional;
-import java.util.Set;
 
 /**
  * The CPU engine against Hugging Face transformers on the fixture models (Llama with GQA and llama3
@@ -30,25 +26,6 @@ import java.util.Set;
 class HuggingFaceParityTest {
     static final java.util.List<String> FIXTURES = ParityFixture.NAMES;
 
-    static TensorSource source(HuggingFaceModelFolder folder) {
-        return new TensorSource() {
-            @Override
-            public Optional<WeightTensor> find(String name) {
-                return folder.findTensor(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return folder.tensorNames();
-            }
-
-            @Override
-            public String description() {
-                return folder.directory().toString();
-            }
-        };
-    }
-
     @ParameterizedTest
     @FieldSource("FIXTURES")
     void engineMatchesTransformers(String name) {
@@ -56,7 +33,7 @@ class HuggingFaceParityTest {
         try (HuggingFaceModelFolder folder = HuggingFaceModelFolder.open(fx.folder());
              CpuBackend backend = new CpuBackend(2)) {
             ModelConfig config = HuggingFaceConfigReader.read(folder.config(), name, name);
-            ModelWeights weights = ModelWeights.load(config, source(folder), TensorNaming.HUGGING_FACE);
+            ModelWeights weights = ModelWeights.load(config, folder, TensorNaming.HUGGING_FACE);
             ForwardPass pass = new ForwardPass(DeviceModel.upload(config, weights, backend, null), 32);
             KvCache cache = new KvCache(config, backend, 128);
             int[] seq = fx.sequence();
@@ -90,7 +67,7 @@ class HuggingFaceParityTest {
         ParityFixture fx = ParityFixture.load(name);
         try (HuggingFaceModelFolder folder = HuggingFaceModelFolder.open(fx.folder())) {
             ModelConfig config = HuggingFaceConfigReader.read(folder.config(), name, name);
-            ModelWeights weights = ModelWeights.load(config, source(folder), TensorNaming.HUGGING_FACE);
+            ModelWeights weights = ModelWeights.load(config, folder, TensorNaming.HUGGING_FACE);
             double[][] ref = new Float64Reference(config, weights).logits(fx.sequence());
             double worst = 0;
             for (int p = 0; p < ref.length; p++) {
