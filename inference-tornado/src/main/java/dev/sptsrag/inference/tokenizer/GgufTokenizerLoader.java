@@ -11,9 +11,10 @@ import java.util.Map;
 
 /**
  * Reads the tokenizer from GGUF metadata as llama.cpp's converter writes it for byte-level BPE
- * ({@code tokenizer.ggml.model = "gpt2"}). GGUF carries no normaliser or ignore-merges flag; both
- * follow from the pre-tokenizer name, as in llama.cpp (Llama 3 ignores merges; Qwen 2 NFC-normalises,
- * as its tokenizer.json does).
+ * ({@code tokenizer.ggml.model = "gpt2"}). llama.cpp's keys carry no normaliser or ignore-merges
+ * flag; both follow from the pre-tokenizer name (Llama 3 ignores merges, as in llama.cpp; Qwen 2
+ * NFC-normalises, as its tokenizer.json does), unless our own {@code tokenizer.spts.*} keys say
+ * otherwise for a tokenizer that departs from its family (the tiny test models do).
  */
 final class GgufTokenizerLoader {
     static final String MODEL = "tokenizer.ggml.model";
@@ -29,6 +30,10 @@ final class GgufTokenizerLoader {
     static final String ADD_BOS = "tokenizer.ggml.add_bos_token";
     static final String ADD_EOS = "tokenizer.ggml.add_eos_token";
     static final String CHAT_TEMPLATE = "tokenizer.chat_template";
+    /** Ours, written only where a tokenizer departs from what its pre name implies: "nfc" or "none". */
+    static final String NORMALIZER = "tokenizer.spts.normalizer";
+    /** Ours, written only where a tokenizer departs from what its pre name implies. */
+    static final String IGNORE_MERGES = "tokenizer.spts.ignore_merges";
 
     private GgufTokenizerLoader() {
     }
@@ -78,7 +83,7 @@ final class GgufTokenizerLoader {
             }
         }
         BpeModel bpe = new BpeModel(vocab, Tokenizer.mergeTable(pairs, vocab, "GGUF " + MERGES),
-                pre == PreTokenizer.LLAMA3, "GGUF " + TOKENS);
+                md.findBoolean(IGNORE_MERGES).orElse(pre.ignoresMergesByDefault()), "GGUF " + TOKENS);
 
         int bos = optId(md, BOS, n);
         int eos = optId(md, EOS, n);
@@ -100,7 +105,16 @@ final class GgufTokenizerLoader {
         }
         SpecialTokens special = new SpecialTokens(bos, eos, eot, pad, addBos, addEos, stop);
         String template = md.findString(CHAT_TEMPLATE).orElse(null);
-        return new Tokenizer(tokens, types, bpe, pre, pre.normalizesNfc(), special, template);
+        return new Tokenizer(tokens, types, bpe, pre, normalizesNfc(md, pre), special, template);
+    }
+
+    private static boolean normalizesNfc(GgufMetadata md, PreTokenizer pre) {
+        String n = md.findString(NORMALIZER).orElse(pre.normalizesNfc() ? "nfc" : "none");
+        return switch (n) {
+            case "nfc" -> true;
+            case "none" -> false;
+            default -> throw new UnsupportedModelException("GGUF " + NORMALIZER + " \"" + n + "\" is not supported; supported: nfc, none");
+        };
     }
 
     private static int optId(GgufMetadata md, String key, int vocabSize) {

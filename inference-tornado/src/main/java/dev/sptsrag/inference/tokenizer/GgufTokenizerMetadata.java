@@ -1,6 +1,5 @@
 package dev.sptsrag.inference.tokenizer;
 
-import dev.sptsrag.inference.UnsupportedModelException;
 import dev.sptsrag.inference.gguf.GgufArray;
 import dev.sptsrag.inference.gguf.GgufMetadata;
 import dev.sptsrag.inference.gguf.GgufValueType;
@@ -14,9 +13,10 @@ import java.util.Map;
  * The {@code tokenizer.*} GGUF metadata of a tokenizer, in the layout llama.cpp's converter writes for
  * byte-level BPE: every id in order (added tokens included, holes as {@code [PAD<id>]} of type
  * UNUSED), token types, merges as {@code "left right"}, the pre-tokenizer name, the special ids and
- * the chat template. {@link Tokenizer#fromGguf} of the result encodes like the source tokenizer,
- * as long as the source's normalisation and ignore-merges flag are the ones its pre name implies
- * (GGUF cannot say otherwise); both real families are.
+ * the chat template. Where the tokenizer's normalisation or ignore-merges flag is not the one its
+ * pre name implies (llama.cpp has no key for them), our own {@code tokenizer.spts.normalizer} /
+ * {@code tokenizer.spts.ignore_merges} say so; real Llama 3 and Qwen tokenizers need neither. So
+ * {@link Tokenizer#fromGguf} of the result always encodes like the source tokenizer.
  */
 public final class GgufTokenizerMetadata {
     private GgufTokenizerMetadata() {
@@ -24,10 +24,6 @@ public final class GgufTokenizerMetadata {
 
     public static GgufMetadata of(Tokenizer tokenizer) {
         PreTokenizer pre = tokenizer.preTokenizer();
-        if (tokenizer.normalizesNfc() != pre.normalizesNfc()) {
-            throw new UnsupportedModelException("a " + pre + " tokenizer " + (tokenizer.normalizesNfc() ? "with" : "without")
-                    + " NFC normalisation cannot be written to GGUF, whose pre name implies the opposite");
-        }
         Map<String, Object> values = new LinkedHashMap<>();
         Map<String, GgufValueType> types = new LinkedHashMap<>();
         put(values, types, GgufTokenizerLoader.MODEL, "gpt2", GgufValueType.STRING);
@@ -54,6 +50,12 @@ public final class GgufTokenizerMetadata {
         putId(values, types, GgufTokenizerLoader.PAD, s.pad());
         put(values, types, GgufTokenizerLoader.ADD_BOS, s.addBos(), GgufValueType.BOOL);
         put(values, types, GgufTokenizerLoader.ADD_EOS, s.addEos(), GgufValueType.BOOL);
+        if (tokenizer.normalizesNfc() != pre.normalizesNfc()) {
+            put(values, types, GgufTokenizerLoader.NORMALIZER, tokenizer.normalizesNfc() ? "nfc" : "none", GgufValueType.STRING);
+        }
+        if (tokenizer.ignoresMerges() != pre.ignoresMergesByDefault()) {
+            put(values, types, GgufTokenizerLoader.IGNORE_MERGES, tokenizer.ignoresMerges(), GgufValueType.BOOL);
+        }
         tokenizer.chatTemplateSource().ifPresent(t ->
                 put(values, types, GgufTokenizerLoader.CHAT_TEMPLATE, t, GgufValueType.STRING));
         return new GgufMetadata(values, types);

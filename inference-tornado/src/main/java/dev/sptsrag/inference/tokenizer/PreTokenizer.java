@@ -43,6 +43,9 @@ public enum PreTokenizer {
      */
     public boolean normalizesNfc() { return nfc; }
 
+    /** Whether the family's BPE emits a pre-token found whole in the vocabulary without merging (Llama 3 does). */
+    public boolean ignoresMergesByDefault() { return this == LLAMA3; }
+
     /** The family for a GGUF pre name, or an {@code UnsupportedModelException} listing the known names. */
     public static PreTokenizer forGgufName(String name) {
         for (PreTokenizer p : values()) {
