@@ -50,6 +50,8 @@ public final class ChatTemplate {
                 "raiseException", Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplateFunctions.class,
                 "strftimeNow", String.class));
+        jinjava.registerFunction(new ELFunctionDefinition("", "py_str", ChatTemplateFunctions.class,
+                "pyStr", Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "py_slice", ChatTemplateFunctions.class,
                 "pySlice", Object.class, Object.class, Object.class, Object.class));
         jinjava.registerFilter(new ChatTemplateFunctions.ToJson());

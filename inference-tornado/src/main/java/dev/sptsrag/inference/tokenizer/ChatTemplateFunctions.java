@@ -68,6 +68,83 @@ final class ChatTemplateFunctions {
         return sb.toString();
     }
 
+    /**
+     * What Jinja2 prints for a value: Python's {@code str()}, so booleans are {@code True}/{@code False}
+     * and containers use Python's repr. Null prints as nothing: Jinjava cannot tell an undefined
+     * variable (which Jinja2 prints as nothing) from None (which it prints as "None"), and the former
+     * is what templates print in practice (optional message fields).
+     */
+    public static Object pyStr(Object v) {
+        if (v == null) {
+            return "";
+        }
+        if (v instanceof Boolean || v instanceof Number || v instanceof Map<?, ?> || v instanceof Collection<?>) {
+            StringBuilder sb = new StringBuilder();
+            repr(sb, v, true);
+            return sb.toString();
+        }
+        return v; // strings, safe strings and anything Jinjava knows how to print
+    }
+
+    private static void repr(StringBuilder sb, Object v, boolean top) {
+        if (v == null) {
+            sb.append("None");
+        } else if (v instanceof Boolean b) {
+            sb.append(b ? "True" : "False");
+        } else if (v instanceof Double || v instanceof Float) {
+            sb.append(PyJson.pyFloat(((Number) v).doubleValue()).replace("Infinity", "inf").replace("NaN", "nan"));
+        } else if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                sb.append(first ? "" : ", ");
+                first = false;
+                repr(sb, e.getKey(), false);
+                sb.append(": ");
+                repr(sb, e.getValue(), false);
+            }
+            sb.append('}');
+        } else if (v instanceof Collection<?> c) {
+            sb.append('[');
+            boolean first = true;
+            for (Object o : c) {
+                sb.append(first ? "" : ", ");
+                first = false;
+                repr(sb, o, false);
+            }
+            sb.append(']');
+        } else if (v instanceof CharSequence cs && !top) {
+            stringRepr(sb, cs.toString());
+        } else {
+            sb.append(v);
+        }
+    }
+
+    /** Python's repr of a str: single quotes unless only double quotes avoid escaping. */
+    private static void stringRepr(StringBuilder sb, String s) {
+        char q = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
+        sb.append(q);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c == q) {
+                        sb.append('\\').append(c);
+                    } else if (c < 0x20 || c == 0x7F) {
+                        sb.append(String.format("\\x%02x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append(q);
+    }
+
     /** {@code seq[start:stop:step]} with Python's rules for lists and strings. */
     public static Object pySlice(Object seq, Object start, Object stop, Object step) {
         long st = step == null ? 1 : ((Number) step).longValue();

@@ -134,9 +134,36 @@ final class JinjaSource {
         throw new ChatTemplateException("chat template: unterminated tag at offset " + start);
     }
 
+    /**
+     * Emits a translated tag. Output expressions print through {@code py_str} (Python's str(): True,
+     * not true). Jinjava ends a tag at the first closing marker even inside nested braces, so
+     * "}}" and "%}" outside string literals get a space that changes nothing for the expression.
+     */
     private void emitTag(char kind, String body) {
-        String rewritten = JinjaExpression.rewrite(body, kind == '%');
-        out.append(kind == '%' ? "{% " : "{{ ").append(rewritten).append(kind == '%' ? " %}" : " }}");
+        String rewritten = separateClosers(JinjaExpression.rewrite(body, kind == '%'));
+        if (kind == '%') {
+            out.append("{% ").append(rewritten).append(" %}");
+        } else {
+            out.append("{{ py_str(").append(rewritten).append(") }}");
+        }
+    }
+
+    private static String separateClosers(String expr) {
+        StringBuilder sb = new StringBuilder(expr.length());
+        for (int i = 0; i < expr.length(); i++) {
+            char c = expr.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = JinjaExpression.endOfString(expr, i);
+                sb.append(expr, i, end);
+                i = end - 1;
+                continue;
+            }
+            sb.append(c);
+            if ((c == '}' || c == '%') && i + 1 < expr.length() && expr.charAt(i + 1) == '}') {
+                sb.append(' ');
+            }
+        }
+        return sb.toString();
     }
 
     /** After an end marker: '-' eats all following whitespace; a plain block/comment end eats one newline. */
