@@ -30,10 +30,11 @@ class ChatTemplateSemanticsTest {
             List<ChatMessage> messages = vars.containsKey("messages") ? ChatTemplateConformanceTest.messages(vars.remove("messages")) : List.of();
             String bos = (String) vars.remove("bos_token");
             String eos = (String) vars.remove("eos_token");
+            boolean generationPrompt = Boolean.TRUE.equals(vars.remove("add_generation_prompt"));
             ChatTemplate t = ChatTemplate.of((String) c.get("template"), bos, eos);
             String name = (String) c.get("name");
             try {
-                String out = t.render(messages, false, vars);
+                String out = t.render(messages, generationPrompt, vars);
                 if (c.containsKey("error")) {
                     failures.add(name + ": expected error \"" + c.get("error") + "\", rendered " + TokenizerFixtures.show(out));
                 } else if (!out.equals(c.get("expected"))) {
