@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * cached per pre-token, since real text repeats the same words constantly.
  */
 final class BpeModel {
-    private static final int CACHE_LIMIT = 200_000;
+    private static final int CACHE_LIMIT = 100_000;
     private static final int CACHE_MAX_WORD = 64;
 
     private final Map<String, Integer> vocab; // vocabulary form -> id

@@ -53,8 +53,7 @@ final class PythonMethods extends ELResolver {
             case "rstrip" -> strip(s, chars(a), false, true);
             case "split" -> split(s, a.length > 0 ? str(a[0]) : null, a.length > 1 ? integer(a[1]) : -1);
             case "rsplit" -> rsplit(s, a.length > 0 ? str(a[0]) : null, a.length > 1 ? integer(a[1]) : -1);
-            case "splitlines" -> List.of(s.split("\r\n|[\n\r\u000B\u000C\u001C\u001D\u001E\u0085\u2028\u2029]", -1))
-                    .subList(0, splitlinesCount(s));
+            case "splitlines" -> splitlines(s);
             case "upper" -> s.toUpperCase(Locale.ROOT);
             case "lower" -> s.toLowerCase(Locale.ROOT);
             case "capitalize" -> s.isEmpty() ? s
@@ -201,10 +200,26 @@ final class PythonMethods extends ELResolver {
         return out;
     }
 
-    private static int splitlinesCount(String s) {
-        List<String> parts = List.of(s.split("\r\n|[\n\r\u000B\u000C\u001C\u001D\u001E\u0085\u2028\u2029]", -1));
-        int n = parts.size();
-        return n > 0 && parts.get(n - 1).isEmpty() ? n - 1 : n; // a final line break ends a line, not opens one
+    /** Python's str.splitlines(): any line boundary ends a line; a final boundary opens no empty line. */
+    private static List<String> splitlines(String s) {
+        List<String> out = new ArrayList<>();
+        int from = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean boundary = c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || (c >= 0x1C && c <= 0x1E)
+                    || c == 0x85 || c == 0x2028 || c == 0x2029;
+            if (boundary) {
+                out.add(s.substring(from, i));
+                if (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                from = i + 1;
+            }
+        }
+        if (from < s.length()) {
+            out.add(s.substring(from));
+        }
+        return out;
     }
 
     private static String title(String s) {
