@@ -57,6 +57,9 @@ public final class ChatTemplate {
         jinjava.registerFilter(new ChatTemplateFunctions.ToJson());
         jinjava.registerFilter(new ChatTemplateFunctions.Trim());
         jinjava.registerFilter(new ChatTemplateFunctions.Items());
+        jinjava.registerFilter(new ChatTemplateFunctions.PyString());
+        jinjava.registerFilter(new ChatTemplateFunctions.Length("length"));
+        jinjava.registerFilter(new ChatTemplateFunctions.Length("count"));
     }
 
     /**

@@ -223,6 +223,43 @@ final class ChatTemplateFunctions {
         }
     }
 
+    /** Jinja2's string filter: Python's str(), so {@code true|string} is "True". */
+    static final class PyString implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "string";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            return var == null ? "None" : pyStr(var).toString();
+        }
+    }
+
+    /** Jinja2's length/count: Python's len(), so a string's length counts code points, not UTF-16 units. */
+    static final class Length implements AdvancedFilter {
+        private final String name;
+        private final com.hubspot.jinjava.lib.filter.LengthFilter fallback = new com.hubspot.jinjava.lib.filter.LengthFilter();
+
+        Length(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            if (var instanceof CharSequence cs) {
+                String s = cs.toString();
+                return (long) s.codePointCount(0, s.length());
+            }
+            return fallback.filter(var, interpreter);
+        }
+    }
+
     /** Jinja2's items filter: a mapping's (key, value) pairs for {@code for k, v in d|items}. */
     static final class Items implements AdvancedFilter {
         @Override
