@@ -64,6 +64,7 @@ public final class GgufConfigReader {
         String name = md.findString("general.name").orElse(fallbackName);
         return new ModelConfig(arch, name, vocab, hidden, md.getInt(p + "feed_forward_length"),
                 md.getInt(p + "block_count"), heads, kvHeads, headDim, md.getInt(p + "context_length"),
-                (float) md.getDouble(p + "attention.layer_norm_rms_epsilon"), theta, scaling, layout, bias, tied, 0);
+                (float) md.getDouble(p + "attention.layer_norm_rms_epsilon"), theta, scaling, layout, bias, tied,
+                md.findInt(p + "attention.sliding_window").orElse(0));
     }
 }

@@ -218,7 +218,14 @@ public final class Float64Reference {
             case F32 -> t.data().get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i * 4);
             case F16 -> halfToDouble(t.data().get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i * 2));
             case BF16 -> Float.intBitsToFloat((t.data().get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i * 2) & 0xFFFF) << 16);
-            default -> throw new UnsupportedOperationException("reference reads float tensors only: " + t.type());
+            case Q8_0 -> {
+                // block of 32: an IEEE half scale, then 32 signed bytes; value = scale * q
+                long block = i / 32, within = i % 32;
+                long at = block * 34;
+                double d = halfToDouble(t.data().get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at));
+                yield d * t.data().get(ValueLayout.JAVA_BYTE, at + 2 + within);
+            }
+            default -> throw new UnsupportedOperationException("reference reads F32/F16/BF16/Q8_0 only: " + t.type());
         };
     }
 

@@ -1,0 +1,87 @@
+package dev.sptsrag.inference.cli;
+
+import dev.sptsrag.inference.engine.GenerationMetrics;
+import dev.sptsrag.inference.engine.GenerationRequest;
+import dev.sptsrag.inference.engine.GenerationResult;
+import dev.sptsrag.inference.engine.InferenceEngine;
+import dev.sptsrag.inference.engine.SamplingOptions;
+import dev.sptsrag.inference.engine.TokenListener;
+import dev.sptsrag.inference.model.LoadedModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code spts bench}: prefill and decode throughput on random prompt tokens. The end-of-text token
+ * is ignored, so every run generates exactly {@code --gen-tokens}. The first run warms the JIT and
+ * is not reported when {@code --runs} is above one.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode speed (random prompt tokens, greedy decoding).")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Mixin
+    RuntimeOptions runtime = new RuntimeOptions();
+
+    @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prompt length (default ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "32", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
+    int genTokens;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Runs; the first is a warm-up when more than one (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (promptTokens < 1 || genTokens < 1 || runs < 1) {
+            throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --runs must be >= 1");
+        }
+        long t0 = System.nanoTime();
+        try (LoadedModel loaded = model.open()) {
+            int context = Math.max(runtime.contextFor(loaded.config().contextLength()), promptTokens + genTokens + 1);
+            // No tokenizer: the engine then never stops at an end-of-text token.
+            try (InferenceEngine engine = new InferenceEngine(loaded.config(), loaded.weights(), null,
+                    runtime.createBackend(), context, runtime.batch,
+                    new Progress(err, "loading layers", loaded.config().layerCount()))) {
+                double loadSeconds = (System.nanoTime() - t0) / 1e9;
+                int[] prompt = new SplittableRandom(11).ints(promptTokens, 0, loaded.config().vocabSize()).toArray();
+                SamplingOptions greedy = SamplingOptions.greedy(genTokens);
+                double prefill = 0, decode = 0, ttft = 0;
+                int measured = 0;
+                for (int run = 0; run < runs; run++) {
+                    GenerationResult r = engine.generate(new GenerationRequest(prompt, greedy), TokenListener.IGNORE);
+                    GenerationMetrics m = r.metrics();
+                    err.printf("run %d: prefill %.2f tok/s, TTFT %.3f s, decode %.2f tok/s%n", run + 1,
+                            m.prefillTokensPerSecond(), m.timeToFirstTokenNanos() / 1e9, m.decodeTokensPerSecond());
+                    if (runs == 1 || run > 0) {
+                        prefill += m.prefillTokensPerSecond();
+                        decode += m.decodeTokensPerSecond();
+                        ttft += m.timeToFirstTokenNanos() / 1e9;
+                        measured++;
+                    }
+                }
+                out.println("| model | backend | prompt | generated | prefill tok/s | TTFT s | decode tok/s | weights GiB | KV GiB | load s |");
+                out.println("|---|---|---|---|---|---|---|---|---|---|");
+                out.printf("| %s | %s | %d | %d | %.2f | %.3f | %.2f | %.2f | %.3f | %.1f |%n", loaded.config().name(),
+                        engine.backend().description(), promptTokens, genTokens, prefill / measured, ttft / measured,
+                        decode / measured, engine.deviceModel().matrixBytes() / (double) (1L << 30),
+                        engine.cache().bytes() / (double) (1L << 30), loadSeconds);
+            }
+        }
+        return 0;
+    }
+}

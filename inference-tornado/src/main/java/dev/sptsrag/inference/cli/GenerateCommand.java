@@ -1,0 +1,119 @@
+package dev.sptsrag.inference.cli;
+
+import dev.sptsrag.inference.engine.GenerationMetrics;
+import dev.sptsrag.inference.engine.GenerationRequest;
+import dev.sptsrag.inference.engine.GenerationResult;
+import dev.sptsrag.inference.engine.InferenceEngine;
+import dev.sptsrag.inference.engine.SamplingOptions;
+import dev.sptsrag.inference.model.LoadedModel;
+import dev.sptsrag.inference.tokenizer.ChatMessage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code spts generate MODEL --prompt "..."}: streams a completion and prints timings. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text from a prompt (as a chat turn when the model has a chat template).")
+final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Mixin
+    RuntimeOptions runtime = new RuntimeOptions();
+
+    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt (the user's message in chat mode).")
+    String prompt;
+
+    @Option(names = "--system", description = "A system message (chat mode).")
+    String system;
+
+    @Option(names = "--raw", description = "Do not apply the chat template; continue the prompt text as is.")
+    boolean raw;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "0 for greedy (default ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "40", description = "0 disables (default ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "0.95", description = "1 disables (default ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Option(names = "--min-p", defaultValue = "0.05", description = "0 disables (default ${DEFAULT-VALUE}).")
+    double minP;
+
+    @Option(names = "--repeat-penalty", defaultValue = "1.0", description = "1 disables (default ${DEFAULT-VALUE}).")
+    double repeatPenalty;
+
+    @Option(names = "--presence-penalty", defaultValue = "0", description = "In [-2, 2] (default ${DEFAULT-VALUE}).")
+    double presencePenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0", description = "In [-2, 2] (default ${DEFAULT-VALUE}).")
+    double frequencyPenalty;
+
+    @Option(names = "--seed", description = "Random seed: the same seed gives the same output.")
+    Long seed;
+
+    @Option(names = "--stop", description = "Stop before this text (repeatable).")
+    List<String> stops = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        SamplingOptions sampling = new SamplingOptions(maxTokens, temperature, topK, topP, minP, repeatPenalty,
+                presencePenalty, frequencyPenalty, seed, stops);
+        long t0 = System.nanoTime();
+        try (LoadedModel loaded = model.open()) {
+            if (loaded.tokenizer() == null) {
+                throw new IllegalArgumentException("generate needs a model with a tokenizer; presets have none (use bench)");
+            }
+            int context = runtime.contextFor(loaded.config().contextLength());
+            try (InferenceEngine engine = new InferenceEngine(loaded.config(), loaded.weights(), loaded.tokenizer(),
+                    runtime.createBackend(), context, runtime.batch,
+                    new Progress(err, "loading layers", loaded.config().layerCount()))) {
+                long loadNanos = System.nanoTime() - t0;
+                err.println("model " + loaded.config().name() + " (" + loaded.format() + "), backend "
+                        + engine.backend().description() + ", context " + context);
+                int[] tokens = promptTokens(loaded);
+                GenerationResult result = engine.generate(new GenerationRequest(tokens, sampling), (id, text) -> {
+                    out.print(text);
+                    out.flush();
+                    return true;
+                });
+                out.println();
+                GenerationMetrics m = result.metrics();
+                err.printf("load %.2f s | prompt %d tokens, prefill %.1f tok/s, TTFT %.3f s | generated %d tokens, "
+                                + "decode %.2f tok/s | finish %s%n",
+                        loadNanos / 1e9, m.promptTokens(), m.prefillTokensPerSecond(), m.timeToFirstTokenNanos() / 1e9,
+                        m.generatedTokens(), m.decodeTokensPerSecond(), result.finishReason());
+            }
+        }
+        return 0;
+    }
+
+    private int[] promptTokens(LoadedModel loaded) {
+        if (raw || loaded.chatTemplate() == null) {
+            return loaded.tokenizer().encode(prompt, true);
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        if (system != null) {
+            messages.add(new ChatMessage("system", system));
+        }
+        messages.add(new ChatMessage("user", prompt));
+        return loaded.tokenizer().encode(loaded.chatTemplate().render(messages, true));
+    }
+}

@@ -1,0 +1,189 @@
+package dev.sptsrag.inference.engine;
+
+import dev.sptsrag.inference.ContextLengthExceededException;
+import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.model.ModelConfig;
+import dev.sptsrag.inference.model.ModelWeights;
+import dev.sptsrag.inference.tokenizer.TokenStreamDecoder;
+import dev.sptsrag.inference.tokenizer.Tokenizer;
+
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.function.IntConsumer;
+
+/**
+ * A model on a backend, ready to generate: weights uploaded, the KV cache for the whole context
+ * window and every working buffer allocated up front. It serves one sequence at a time (the
+ * service's scheduler owns concurrency); each {@link #generate} prefills the prompt in batches,
+ * then decodes token by token, streaming text to a {@link TokenListener}.
+ */
+public final class InferenceEngine implements AutoCloseable {
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final Backend backend;
+    private final DeviceModel model;
+    private final ForwardPass forward;
+    private final KvCache cache;
+    private final Sampler sampler;
+    private final TokenHistory history;
+    private final float[] logits;
+    private final int[] batchTokens;
+    private final int[] batchPositions;
+    private final int contextLength;
+
+    /**
+     * @param contextLength tokens the KV cache holds (≤ the model's context length)
+     * @param batchSize     prefill batch size (tokens per forward call)
+     */
+    public InferenceEngine(ModelConfig config, ModelWeights weights, Tokenizer tokenizer, Backend backend,
+                           int contextLength, int batchSize, IntConsumer loadProgress) {
+        if (contextLength <= 0 || contextLength > config.contextLength()) {
+            throw new IllegalArgumentException("context length " + contextLength + " must be in 1.."
+                    + config.contextLength() + " for " + config.name());
+        }
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.backend = backend;
+        this.contextLength = contextLength;
+        this.model = DeviceModel.upload(config, weights, backend, loadProgress);
+        int batch = Math.min(batchSize, contextLength);
+        this.forward = new ForwardPass(model, batch);
+        this.cache = new KvCache(config, backend, contextLength);
+        this.sampler = new Sampler(config.vocabSize());
+        this.history = new TokenHistory(config.vocabSize());
+        this.logits = new float[config.vocabSize()];
+        this.batchTokens = new int[batch];
+        this.batchPositions = new int[batch];
+    }
+
+    public ModelConfig config() { return config; }
+
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    public Backend backend() { return backend; }
+
+    public int contextLength() { return contextLength; }
+
+    public DeviceModel deviceModel() { return model; }
+
+    public KvCache cache() { return cache; }
+
+    /**
+     * Generates a continuation of the request's prompt.
+     *
+     * @throws ContextLengthExceededException when the prompt leaves no room to generate
+     */
+    public synchronized GenerationResult generate(GenerationRequest request, TokenListener listener) {
+        long start = System.nanoTime();
+        int[] prompt = request.promptTokens();
+        SamplingOptions options = request.sampling();
+        if (prompt.length >= contextLength) {
+            throw new ContextLengthExceededException(prompt.length, options.maxTokens(), contextLength);
+        }
+        for (int t : prompt) {
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " is outside the vocabulary (" + config.vocabSize() + ")");
+            }
+        }
+        cache.clear();
+        history.reset();
+        history.addPrompt(prompt, prompt.length);
+        long seed = options.seed() != null ? options.seed() : new SecureRandom().nextLong();
+        sampler.reset(options, seed);
+
+        prefill(prompt);
+        long prefillEnd = System.nanoTime();
+
+        TokenStreamDecoder decoder = tokenizer != null ? tokenizer.newStreamDecoder() : null;
+        StopStringMatcher stops = new StopStringMatcher(options.stopStrings());
+        StringBuilder text = new StringBuilder();
+        int[] generated = new int[Math.min(options.maxTokens(), contextLength - prompt.length)];
+        int count = 0;
+        FinishReason reason = FinishReason.LENGTH;
+        long firstToken = 0;
+        int position = prompt.length;
+        while (true) {
+            forward.logits(forward.batchRows() - 1, logits);
+            int token = sampler.sample(logits, history);
+            if (count == 0) {
+                firstToken = System.nanoTime();
+            }
+            if (tokenizer != null && tokenizer.specialTokens().isEndOfGeneration(token)) {
+                reason = FinishReason.STOP;
+                break;
+            }
+            generated[count++] = token;
+            history.addGenerated(token);
+            String delta = decoder != null ? stops.accept(decoder.append(token)) : "";
+            text.append(delta);
+            if (!listener.onToken(token, delta)) {
+                reason = FinishReason.CANCELLED;
+                break;
+            }
+            if (stops.stopped()) {
+                reason = FinishReason.STOP;
+                break;
+            }
+            if (count == generated.length) {
+                reason = FinishReason.LENGTH;
+                break;
+            }
+            batchTokens[0] = token;
+            batchPositions[0] = position++;
+            forward.forward(batchTokens, batchPositions, 1, cache);
+        }
+        if (reason != FinishReason.CANCELLED && decoder != null) {
+            String tail = stops.accept(decoder.flush()) + stops.flush();
+            if (!tail.isEmpty()) {
+                text.append(tail);
+                listener.onToken(-1, tail);
+            }
+        }
+        long end = System.nanoTime();
+        if (firstToken == 0) {
+            firstToken = end;
+        }
+        GenerationMetrics metrics = new GenerationMetrics(prompt.length, count, prefillEnd - start,
+                firstToken - start, end - firstToken);
+        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, metrics);
+    }
+
+    /** Runs the prompt through the model in batches, filling the KV cache. */
+    private void prefill(int[] prompt) {
+        for (int at = 0; at < prompt.length; at += batchTokens.length) {
+            int n = Math.min(batchTokens.length, prompt.length - at);
+            System.arraycopy(prompt, at, batchTokens, 0, n);
+            for (int i = 0; i < n; i++) {
+                batchPositions[i] = at + i;
+            }
+            forward.forward(batchTokens, batchPositions, n, cache);
+        }
+    }
+
+    /**
+     * Teacher-forced logits for every position of {@code tokens}: prefill in batches, logits of each
+     * row. For conformance tests and evaluation; {@code out[i]} receives the logits after token i.
+     */
+    public synchronized void allLogits(int[] tokens, float[][] out) {
+        if (tokens.length > contextLength) {
+            throw new ContextLengthExceededException(tokens.length, 0, contextLength);
+        }
+        cache.clear();
+        for (int at = 0; at < tokens.length; at += batchTokens.length) {
+            int n = Math.min(batchTokens.length, tokens.length - at);
+            System.arraycopy(tokens, at, batchTokens, 0, n);
+            for (int i = 0; i < n; i++) {
+                batchPositions[i] = at + i;
+            }
+            forward.forward(batchTokens, batchPositions, n, cache);
+            for (int i = 0; i < n; i++) {
+                forward.logits(i, out[at + i]);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+    }
+}
