@@ -79,7 +79,7 @@ final class InfoCommand implements Callable<Integer> {
             if (tok != null) {
                 SpecialTokens s = tok.specialTokens();
                 out.printf("tokenizer     byte-level BPE, %d tokens, pre-tokenizer %s%s%n", tok.vocabSize(),
-                        tok.preTokenizer(), tok.normalizesNfc() ? ", NFC" : "");
+                        tok.preTokenizer().ggufName(), tok.normalizesNfc() ? ", NFC" : "");
                 out.printf("special       bos %s, eos %s, eot %s, add bos %s%n", name(tok, s.bos()), name(tok, s.eos()),
                         name(tok, s.eot()), s.addBos());
             }

@@ -15,8 +15,13 @@ public final class SptsCommand {
         System.exit(run(args));
     }
 
-    /** Runs a command line and returns its exit code (for tests). */
+    /** Runs a command line and returns its exit code. */
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured command line (tests redirect its output). */
+    public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new SptsCommand());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // Typed engine errors and bad arguments are the user's to fix: print the reason, no stack trace.
@@ -26,6 +31,6 @@ public final class SptsCommand {
             }
             throw e;
         });
-        return cli.execute(args);
+        return cli;
     }
 }
