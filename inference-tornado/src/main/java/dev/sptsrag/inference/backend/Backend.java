@@ -82,6 +82,9 @@ public interface Backend extends AutoCloseable {
     /** Copies rows {@code [srcRow, srcRow + rows)} of {@code src} to rows starting at {@code dstRow} of {@code dst}. */
     void copyRows(Activations src, int srcRow, Activations dst, int dstRow, int rows);
 
+    /** Copies {@code rows} host rows ({@code src}, row-major) into {@code x} starting at row {@code firstRow}. */
+    void writeRows(float[] src, int rows, Activations x, int firstRow);
+
     /** Copies {@code rows} rows starting at {@code firstRow} to the host, row-major, waiting for pending work. */
     void readRows(Activations x, int firstRow, int rows, float[] dst);
 

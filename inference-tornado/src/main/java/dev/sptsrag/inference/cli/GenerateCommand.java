@@ -13,9 +13,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import dev.sptsrag.inference.json.Json;
+import dev.sptsrag.inference.json.JsonValues;
+
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code spts generate MODEL --prompt "..."}: streams a completion and prints timings. */
@@ -31,8 +36,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime = new RuntimeOptions();
 
-    @Option(names = {"-p", "--prompt"}, required = true, description = "The prompt (the user's message in chat mode).")
+    @Option(names = {"-p", "--prompt"}, description = "The prompt (the user's message in chat mode).")
     String prompt;
+
+    @Option(names = "--messages", paramLabel = "FILE",
+            description = "A conversation instead of --prompt: a JSON array of {\"role\": ..., \"content\": ...} objects.")
+    Path messagesFile;
 
     @Option(names = "--system", description = "A system message (chat mode).")
     String system;
@@ -74,6 +83,12 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if ((prompt == null) == (messagesFile == null)) {
+            throw new IllegalArgumentException("give either --prompt or --messages");
+        }
+        if (messagesFile != null && raw) {
+            throw new IllegalArgumentException("--messages needs the chat template; it cannot be combined with --raw");
+        }
         SamplingOptions sampling = new SamplingOptions(maxTokens, temperature, topK, topP, minP, repeatPenalty,
                 presencePenalty, frequencyPenalty, seed, stops);
         long t0 = System.nanoTime();
@@ -106,14 +121,39 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private int[] promptTokens(LoadedModel loaded) {
-        if (raw || loaded.chatTemplate() == null) {
+        if (messagesFile == null && (raw || loaded.chatTemplate() == null)) {
             return loaded.tokenizer().encode(prompt, true);
+        }
+        if (loaded.chatTemplate() == null) {
+            throw new IllegalArgumentException("--messages needs a chat template, and this model has none");
         }
         List<ChatMessage> messages = new ArrayList<>();
         if (system != null) {
             messages.add(new ChatMessage("system", system));
         }
-        messages.add(new ChatMessage("user", prompt));
+        if (messagesFile != null) {
+            messages.addAll(readMessages(messagesFile));
+        } else {
+            messages.add(new ChatMessage("user", prompt));
+        }
         return loaded.tokenizer().encode(loaded.chatTemplate().render(messages, true));
+    }
+
+    /** Reads [{"role": "...", "content": "..."}, ...]; anything else is a readable error. */
+    static List<ChatMessage> readMessages(Path file) {
+        String source = file.toString();
+        if (!(Json.parse(file) instanceof List<?> array) || array.isEmpty()) {
+            throw new IllegalArgumentException(source + ": expected a non-empty JSON array of messages");
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        for (Object item : array) {
+            if (!(item instanceof Map<?, ?> entry)) {
+                throw new IllegalArgumentException(source + ": message " + messages.size() + " is not a JSON object");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> obj = (Map<String, Object>) entry;
+            messages.add(new ChatMessage(JsonValues.string(obj, "role", source), JsonValues.string(obj, "content", source)));
+        }
+        return messages;
     }
 }

@@ -90,4 +90,32 @@ class SptsCommandTest {
         assertEquals(2, badTemp.code());
         assertTrue(badTemp.err().contains("temperature"), badTemp.err());
     }
+
+    @Test
+    void generateFromAConversationFile(@TempDir Path dir) throws Exception {
+        Path folder = ParityFixture.load("llama-gqa-rope3").folder();
+        Path conversation = dir.resolve("chat.json");
+        Files.writeString(conversation, """
+                [{"role": "system", "content": "Answer briefly."},
+                 {"role": "user", "content": "Where does Ana work?"},
+                 {"role": "assistant", "content": "In Lyon."},
+                 {"role": "user", "content": "And her badge number?"}]
+                """);
+        Run g = run("generate", folder.toString(), "--messages", conversation.toString(), "-n", "6",
+                "--temperature", "0", "--threads", "2");
+        assertEquals(0, g.code(), g.err());
+        // Four turns through the template plus the generation prompt: far more tokens than the last question alone.
+        var prompt = java.util.regex.Pattern.compile("prompt (\\d+) tokens").matcher(g.err());
+        assertTrue(prompt.find(), g.err());
+        assertTrue(Integer.parseInt(prompt.group(1)) > 40, g.err());
+
+        Files.writeString(conversation, "[{\"role\": \"user\"}]");
+        Run bad = run("generate", folder.toString(), "--messages", conversation.toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("content"), bad.err());
+
+        Run both = run("generate", folder.toString(), "--messages", conversation.toString(), "-p", "hi");
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("either --prompt or --messages"), both.err());
+    }
 }

@@ -236,6 +236,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void writeRows(float[] src, int rows, Activations x, int firstRow) {
+        CpuActivations a = (CpuActivations) x;
+        checkRows(a, firstRow + rows);
+        System.arraycopy(src, 0, a.data(), firstRow * a.cols(), rows * a.cols());
+    }
+
+    @Override
     public void readRows(Activations x, int firstRow, int rows, float[] dst) {
         CpuActivations a = (CpuActivations) x;
         System.arraycopy(a.data(), firstRow * a.cols(), dst, 0, rows * a.cols());

@@ -1,11 +1,11 @@
 package dev.sptsrag.inference.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
@@ -69,30 +69,31 @@ final class MatmulKernel implements ThreadTeam.RangeTask {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         int len = S.length();
-        for (int i = 0; i < in; i += len) {
-            // The last step is masked when in is not a multiple of the vector length.
-            VectorMask<Float> m = S.indexInRange(i, in);
+        int bound = S.loopBound(in);
+        // Unmasked loads only: masked ones make this method too large for C1's profiling tier, and a method
+        // that cannot pass through tier 3 never reaches C2 (it stays in the slow, non-intrinsified tier 2).
+        for (int i = 0; i < bound; i += len) {
             long bi = i * 4L;
-            FloatVector v0 = FloatVector.fromMemorySegment(S, w, w0 + bi, ByteOrder.LITTLE_ENDIAN, m);
-            FloatVector v1 = FloatVector.fromMemorySegment(S, w, w1 + bi, ByteOrder.LITTLE_ENDIAN, m);
-            FloatVector v2 = FloatVector.fromMemorySegment(S, w, w2 + bi, ByteOrder.LITTLE_ENDIAN, m);
-            FloatVector v3 = FloatVector.fromMemorySegment(S, w, w3 + bi, ByteOrder.LITTLE_ENDIAN, m);
-            FloatVector u = FloatVector.fromArray(S, x, x0 + i, m);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, w, w0 + bi, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v1 = FloatVector.fromMemorySegment(S, w, w1 + bi, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, w, w2 + bi, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v3 = FloatVector.fromMemorySegment(S, w, w3 + bi, ByteOrder.LITTLE_ENDIAN);
+            FloatVector u = FloatVector.fromArray(S, x, x0 + i);
             a00 = v0.fma(u, a00);
             a10 = v1.fma(u, a10);
             a20 = v2.fma(u, a20);
             a30 = v3.fma(u, a30);
-            u = FloatVector.fromArray(S, x, x1 + i, m);
+            u = FloatVector.fromArray(S, x, x1 + i);
             a01 = v0.fma(u, a01);
             a11 = v1.fma(u, a11);
             a21 = v2.fma(u, a21);
             a31 = v3.fma(u, a31);
-            u = FloatVector.fromArray(S, x, x2 + i, m);
+            u = FloatVector.fromArray(S, x, x2 + i);
             a02 = v0.fma(u, a02);
             a12 = v1.fma(u, a12);
             a22 = v2.fma(u, a22);
             a32 = v3.fma(u, a32);
-            u = FloatVector.fromArray(S, x, x3 + i, m);
+            u = FloatVector.fromArray(S, x, x3 + i);
             a03 = v0.fma(u, a03);
             a13 = v1.fma(u, a13);
             a23 = v2.fma(u, a23);
@@ -115,6 +116,13 @@ final class MatmulKernel implements ThreadTeam.RangeTask {
         out[b3 + 1] = a13.reduceLanes(VectorOperators.ADD);
         out[b3 + 2] = a23.reduceLanes(VectorOperators.ADD);
         out[b3 + 3] = a33.reduceLanes(VectorOperators.ADD);
+        if (bound < in) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 4; j++) {
+                    out[(r + k) * outCols + o + j] += tail(o + j, r + k, bound);
+                }
+            }
+        }
     }
 
     private void tile4x1(int o, int r) {
@@ -122,31 +130,42 @@ final class MatmulKernel implements ThreadTeam.RangeTask {
         int x0 = r * in;
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         int len = S.length();
-        for (int i = 0; i < in; i += len) {
-            VectorMask<Float> m = S.indexInRange(i, in);
+        int bound = S.loopBound(in);
+        for (int i = 0; i < bound; i += len) {
             long bi = i * 4L;
-            FloatVector u = FloatVector.fromArray(S, x, x0 + i, m);
-            a0 = FloatVector.fromMemorySegment(S, w, w0 + bi, ByteOrder.LITTLE_ENDIAN, m).fma(u, a0);
-            a1 = FloatVector.fromMemorySegment(S, w, w1 + bi, ByteOrder.LITTLE_ENDIAN, m).fma(u, a1);
-            a2 = FloatVector.fromMemorySegment(S, w, w2 + bi, ByteOrder.LITTLE_ENDIAN, m).fma(u, a2);
-            a3 = FloatVector.fromMemorySegment(S, w, w3 + bi, ByteOrder.LITTLE_ENDIAN, m).fma(u, a3);
+            FloatVector u = FloatVector.fromArray(S, x, x0 + i);
+            a0 = FloatVector.fromMemorySegment(S, w, w0 + bi, ByteOrder.LITTLE_ENDIAN).fma(u, a0);
+            a1 = FloatVector.fromMemorySegment(S, w, w1 + bi, ByteOrder.LITTLE_ENDIAN).fma(u, a1);
+            a2 = FloatVector.fromMemorySegment(S, w, w2 + bi, ByteOrder.LITTLE_ENDIAN).fma(u, a2);
+            a3 = FloatVector.fromMemorySegment(S, w, w3 + bi, ByteOrder.LITTLE_ENDIAN).fma(u, a3);
         }
         int base = r * outCols + o;
-        out[base] = a0.reduceLanes(VectorOperators.ADD);
-        out[base + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[base + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[base + 3] = a3.reduceLanes(VectorOperators.ADD);
+        out[base] = a0.reduceLanes(VectorOperators.ADD) + tail(o, r, bound);
+        out[base + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(o + 1, r, bound);
+        out[base + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(o + 2, r, bound);
+        out[base + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(o + 3, r, bound);
     }
 
     private float dot(int o, int r) {
         long w0 = (long) o * in * 4L;
         int x0 = r * in;
         FloatVector a = FloatVector.zero(S);
-        for (int i = 0; i < in; i += S.length()) {
-            VectorMask<Float> m = S.indexInRange(i, in);
-            a = FloatVector.fromMemorySegment(S, w, w0 + i * 4L, ByteOrder.LITTLE_ENDIAN, m)
-                    .fma(FloatVector.fromArray(S, x, x0 + i, m), a);
+        int bound = S.loopBound(in);
+        for (int i = 0; i < bound; i += S.length()) {
+            a = FloatVector.fromMemorySegment(S, w, w0 + i * 4L, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(S, x, x0 + i), a);
         }
-        return a.reduceLanes(VectorOperators.ADD);
+        return a.reduceLanes(VectorOperators.ADD) + tail(o, r, bound);
+    }
+
+    /** The columns past the last whole vector (none for the usual model widths, all multiples of 64). */
+    private float tail(int o, int r, int from) {
+        long w0 = (long) o * in * 4L;
+        int x0 = r * in;
+        float sum = 0f;
+        for (int i = from; i < in; i++) {
+            sum = Math.fma(w.get(ValueLayout.JAVA_FLOAT_UNALIGNED, w0 + i * 4L), x[x0 + i], sum);
+        }
+        return sum;
     }
 }

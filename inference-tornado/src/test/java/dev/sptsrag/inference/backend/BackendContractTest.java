@@ -1,0 +1,363 @@
+package dev.sptsrag.inference.backend;
+
+import dev.sptsrag.inference.gguf.Dequantizer;
+import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.gguf.Quantizer;
+import dev.sptsrag.inference.model.RopeLayout;
+import dev.sptsrag.inference.model.WeightTensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What every backend's ops must compute, checked against float64 loops written here on random inputs.
+ * Shapes are chosen to hit every edge of a tiled kernel: one row, rows that are not a multiple of the
+ * tile, widths shorter than a vector and widths with a remainder. A backend's test subclasses this and
+ * says how it is created and how close to float64 it must come.
+ */
+public abstract class BackendContractTest {
+    private Backend backend;
+    private Arena arena;
+
+    /** A fresh backend; closed after each test. */
+    protected abstract Backend createBackend();
+
+    /** Allowed |got - expected| relative to the largest |expected| of the op's output. */
+    protected double relativeTolerance() {
+        return 2e-6;
+    }
+
+    @BeforeEach
+    void open() {
+        backend = createBackend();
+        arena = Arena.ofShared(); // backends may read weights from worker threads
+    }
+
+    @AfterEach
+    void close() {
+        backend.close();
+        arena.close();
+    }
+
+    // ---- matmul ------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "rows {0}, in {1}, out {2}")
+    @CsvSource({"1,5,1", "1,64,33", "3,37,6", "4,16,4", "5,100,9", "9,64,17", "16,128,64", "7,257,3"})
+    void matmulMatchesFloat64(int rows, int in, int out) {
+        SplittableRandom rnd = new SplittableRandom(rows * 1000L + in * 10L + out);
+        float[] w = random(rnd, out * in, 1f);
+        float[] x = random(rnd, rows * in, 2f);
+        Activations xa = activations("x", rows, in, x);
+        Activations ya = backend.allocateActivations("y", rows, out);
+        backend.matmul(xa, rows, backend.uploadMatrix(matrix("w", GgmlType.F32, out, in, w)), ya);
+        assertClose(matmulReference(x, rows, in, w, out), read(ya, rows));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0"})
+    void matmulOfStoredTypesUsesTheDequantizedWeights(GgmlType type) {
+        int rows = 6, in = 96, out = 10;
+        SplittableRandom rnd = new SplittableRandom(type.ordinal());
+        float[] w = random(rnd, out * in, 1f);
+        WeightTensor stored = matrix("w", type, out, in, w);
+        float[] exact = new float[out * in];
+        for (int o = 0; o < out; o++) {
+            Dequantizer.dequantizeRow(stored, o, exact, o * in);
+        }
+        float[] x = random(rnd, rows * in, 1f);
+        Activations ya = backend.allocateActivations("y", rows, out);
+        backend.matmul(activations("x", rows, in, x), rows, backend.uploadMatrix(stored), ya);
+        assertClose(matmulReference(x, rows, in, exact, out), read(ya, rows));
+    }
+
+    @Test
+    void matmulOnFewerRowsThanAllocatedLeavesTheRestAlone() {
+        int in = 32, out = 8;
+        float[] x = random(new SplittableRandom(3), 4 * in, 1f);
+        float[] w = random(new SplittableRandom(4), out * in, 1f);
+        Activations ya = activations("y", 4, out, filled(4 * out, 7f));
+        backend.matmul(activations("x", 4, in, x), 2, backend.uploadMatrix(matrix("w", GgmlType.F32, out, in, w)), ya);
+        float[] y = read(ya, 4);
+        double[] expected = matmulReference(x, 2, in, w, out);
+        assertClose(expected, Arrays.copyOf(y, 2 * out));
+        for (int i = 2 * out; i < 4 * out; i++) {
+            assertEquals(7f, y[i], "row beyond the count was written");
+        }
+    }
+
+    // ---- row ops -----------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "rows {0}, cols {1}")
+    @CsvSource({"1,8", "3,37", "5,64", "2,1000"})
+    void rmsNormMatchesFloat64(int rows, int cols) {
+        SplittableRandom rnd = new SplittableRandom(cols);
+        float[] x = random(rnd, rows * cols, 3f);
+        float[] g = random(rnd, cols, 1f);
+        float eps = 1e-5f;
+        Activations xa = activations("x", rows, cols, x);
+        Activations out = backend.allocateActivations("o", rows, cols);
+        backend.rmsNorm(xa, rows, backend.uploadVector("g", g), eps, out);
+        double[] expected = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            double ss = 0;
+            for (int c = 0; c < cols; c++) {
+                ss += (double) x[r * cols + c] * x[r * cols + c];
+            }
+            double inv = 1 / Math.sqrt(ss / cols + eps);
+            for (int c = 0; c < cols; c++) {
+                expected[r * cols + c] = x[r * cols + c] * inv * g[c];
+            }
+        }
+        assertClose(expected, read(out, rows));
+        // In place gives the same.
+        backend.rmsNorm(xa, rows, backend.uploadVector("g", g), eps, xa);
+        assertClose(expected, read(xa, rows));
+    }
+
+    @Test
+    void addBiasSwigluAddAndCopyRows() {
+        int rows = 3, cols = 37;
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] a = random(rnd, rows * cols, 4f);
+        float[] b = random(rnd, rows * cols, 4f);
+        float[] bias = random(rnd, cols, 1f);
+
+        Activations x = activations("x", rows, cols, a);
+        backend.addBias(x, rows, backend.uploadVector("bias", bias));
+        double[] expected = new double[rows * cols];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (double) a[i] + bias[i % cols];
+        }
+        assertClose(expected, read(x, rows));
+
+        Activations gate = activations("gate", rows, cols, a);
+        Activations up = activations("up", rows, cols, b);
+        Activations out = backend.allocateActivations("out", rows, cols);
+        backend.swiglu(gate, up, rows, out);
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = a[i] / (1 + Math.exp(-a[i])) * b[i];
+        }
+        assertClose(expected, read(out, rows));
+
+        Activations acc = activations("acc", rows, cols, a);
+        backend.add(acc, activations("b", rows, cols, b), rows);
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (double) a[i] + b[i];
+        }
+        assertClose(expected, read(acc, rows));
+
+        Activations dst = activations("dst", 5, cols, filled(5 * cols, 0f));
+        backend.copyRows(activations("src", rows, cols, a), 1, dst, 3, 2);
+        float[] d = read(dst, 5);
+        for (int c = 0; c < cols; c++) {
+            assertEquals(0f, d[c]);
+            assertEquals(a[cols + c], d[3 * cols + c]);
+            assertEquals(a[2 * cols + c], d[4 * cols + c]);
+        }
+    }
+
+    @Test
+    void embedGathersRowsAndRejectsIdsOutsideTheVocabulary() {
+        int vocab = 20, dim = 24;
+        float[] table = random(new SplittableRandom(5), vocab * dim, 1f);
+        DeviceMatrix t = backend.uploadMatrix(matrix("emb", GgmlType.F32, vocab, dim, table));
+        Activations out = backend.allocateActivations("e", 3, dim);
+        backend.embed(t, new int[] {19, 0, 7}, 3, out);
+        float[] got = read(out, 3);
+        int[] ids = {19, 0, 7};
+        for (int r = 0; r < 3; r++) {
+            for (int c = 0; c < dim; c++) {
+                assertEquals(table[ids[r] * dim + c], got[r * dim + c]);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> backend.embed(t, new int[] {20}, 1, out));
+        assertThrows(IllegalArgumentException.class, () -> backend.embed(t, new int[] {-1}, 1, out));
+    }
+
+    @ParameterizedTest
+    @EnumSource(RopeLayout.class)
+    void ropeRotatesEachPairByPositionTimesFrequency(RopeLayout layout) {
+        int heads = 3, headDim = 16, rows = 4;
+        float[] inv = new float[headDim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            inv[i] = (float) Math.pow(10000, -2.0 * i / headDim);
+        }
+        RotaryEmbedding rotary = new RotaryEmbedding(headDim, layout, inv);
+        float[] x = random(new SplittableRandom(9), rows * heads * headDim, 1f);
+        int[] positions = {0, 5, 131, 4097};
+        Activations xa = activations("q", rows, heads * headDim, x);
+        backend.rope(xa, rows, heads, backend.createRotaryTable(rotary), positions);
+        double[] expected = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int base = r * heads * headDim + h * headDim;
+                for (int i = 0; i < headDim / 2; i++) {
+                    double angle = positions[r] * (double) inv[i];
+                    double a = x[base + rotary.first(i)], b = x[base + rotary.second(i)];
+                    expected[base + rotary.first(i)] = a * Math.cos(angle) - b * Math.sin(angle);
+                    expected[base + rotary.second(i)] = a * Math.sin(angle) + b * Math.cos(angle);
+                }
+            }
+        }
+        // float32 angles at position 4097 carry ~4e-4 rad of rounding; the tolerance is that of the angle.
+        assertClose(expected, read(xa, rows), 1e-3);
+    }
+
+    // ---- attention ---------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "heads {0}/{1}, dim {2}, window {3}")
+    @CsvSource({"4,2,16,0", "6,1,8,0", "2,2,64,0", "4,2,16,3"})
+    void attentionIsCausalByPositionWithGroupedHeads(int heads, int kvHeads, int headDim, int window) {
+        int kvDim = kvHeads * headDim, capacity = 12;
+        SplittableRandom rnd = new SplittableRandom(heads * 31L + headDim + window);
+        AttentionShape shape = new AttentionShape(heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)), window);
+        KvCacheLayer cache = backend.allocateKvCacheLayer(capacity, kvDim);
+
+        // Slots hold positions out of order (as after token skipping): slot s holds position slotPos[s].
+        int[] slotPos = {0, 1, 2, 7, 3, 4, 9, 5, 6};
+        int slots = slotPos.length;
+        float[] k = random(rnd, slots * kvDim, 1f);
+        float[] v = random(rnd, slots * kvDim, 1f);
+        // Two writes, to check firstSlot.
+        backend.storeKv(activations("k", 4, kvDim, Arrays.copyOf(k, 4 * kvDim)),
+                activations("v", 4, kvDim, Arrays.copyOf(v, 4 * kvDim)), 4, cache, 0,
+                Arrays.copyOf(slotPos, 4));
+        backend.storeKv(activations("k2", 5, kvDim, Arrays.copyOfRange(k, 4 * kvDim, 9 * kvDim)),
+                activations("v2", 5, kvDim, Arrays.copyOfRange(v, 4 * kvDim, 9 * kvDim)), 5, cache, 4,
+                Arrays.copyOfRange(slotPos, 4, 9));
+
+        int[] queryPos = {0, 4, 6, 9};
+        int rows = queryPos.length;
+        float[] q = random(rnd, rows * heads * headDim, 1f);
+        Activations out = backend.allocateActivations("att", rows, heads * headDim);
+        backend.attention(activations("q", rows, heads * headDim, q), rows, queryPos, cache, slots, shape, out);
+
+        double[] expected = new double[rows * heads * headDim];
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int kvh = h / (heads / kvHeads);
+                double[] score = new double[slots];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int s = 0; s < slots; s++) {
+                    boolean visible = slotPos[s] <= queryPos[r] && (window == 0 || queryPos[r] - slotPos[s] < window);
+                    if (!visible) {
+                        score[s] = Double.NEGATIVE_INFINITY;
+                        continue;
+                    }
+                    double dot = 0;
+                    for (int d = 0; d < headDim; d++) {
+                        dot += (double) q[r * heads * headDim + h * headDim + d] * k[s * kvDim + kvh * headDim + d];
+                    }
+                    score[s] = dot * shape.scale();
+                    max = Math.max(max, score[s]);
+                }
+                double sum = 0;
+                for (int s = 0; s < slots; s++) {
+                    score[s] = Math.exp(score[s] - max);
+                    sum += score[s];
+                }
+                for (int d = 0; d < headDim; d++) {
+                    double acc = 0;
+                    for (int s = 0; s < slots; s++) {
+                        acc += score[s] / sum * v[s * kvDim + kvh * headDim + d];
+                    }
+                    expected[r * heads * headDim + h * headDim + d] = acc;
+                }
+            }
+        }
+        assertClose(expected, read(out, rows));
+    }
+
+    // ---- transfers ---------------------------------------------------------------------------
+
+    @Test
+    void writeThenReadRowsRoundTrips() {
+        float[] data = random(new SplittableRandom(2), 6 * 10, 1f);
+        Activations a = backend.allocateActivations("a", 8, 10);
+        backend.writeRows(data, 6, a, 2);
+        float[] back = new float[6 * 10];
+        backend.readRows(a, 2, 6, back);
+        assertTrue(Arrays.equals(data, back));
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private Activations activations(String name, int rows, int cols, float[] data) {
+        Activations a = backend.allocateActivations(name, rows, cols);
+        backend.writeRows(data, rows, a, 0);
+        return a;
+    }
+
+    private float[] read(Activations a, int rows) {
+        float[] out = new float[rows * a.cols()];
+        backend.readRows(a, 0, rows, out);
+        return out;
+    }
+
+    private WeightTensor matrix(String name, GgmlType type, int rows, int cols, float[] values) {
+        MemorySegment seg = arena.allocate(type.byteSize((long) rows * cols), 64);
+        Quantizer.quantize(type, values, 0, seg, 0, rows * cols);
+        return new WeightTensor(name, type, new long[] {rows, cols}, seg);
+    }
+
+    private static double[] matmulReference(float[] x, int rows, int in, float[] w, int out) {
+        double[] y = new double[rows * out];
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                double s = 0;
+                for (int i = 0; i < in; i++) {
+                    s += (double) x[r * in + i] * w[o * in + i];
+                }
+                y[r * out + o] = s;
+            }
+        }
+        return y;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
+        }
+        return a;
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    private void assertClose(double[] expected, float[] got) {
+        assertClose(expected, got, relativeTolerance());
+    }
+
+    private static void assertClose(double[] expected, float[] got, double relative) {
+        assertEquals(expected.length, got.length, "length");
+        double maxRef = 0, maxDiff = 0;
+        int worst = -1;
+        for (int i = 0; i < expected.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(expected[i]));
+            double d = Math.abs(expected[i] - got[i]);
+            if (!(d <= maxDiff)) {
+                maxDiff = d;
+                worst = i;
+            }
+        }
+        assertTrue(maxDiff <= relative * Math.max(maxRef, 1e-30),
+                "max |diff| " + maxDiff + " at " + worst + " (expected " + (worst < 0 ? 0 : expected[worst]) + ", got "
+                        + (worst < 0 ? 0 : got[worst]) + "), max |ref| " + maxRef + ", allowed relative " + relative);
+    }
+}
