@@ -88,6 +88,40 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code rows} rows starting at {@code firstRow} to the host, row-major, waiting for pending work. */
     void readRows(Activations x, int firstRow, int rows, float[] dst);
 
+    /** Index of the largest value in row {@code row} of {@code x} (the first on ties; NaN never wins). */
+    int argmax(Activations x, int row);
+
+    /**
+     * The {@code k} largest values of row {@code row}, sorted descending (ties: smaller index first),
+     * into {@code ids[0..k)} and {@code values[0..k)}. Lets decode copy candidates, not a whole
+     * vocabulary, back from a device.
+     */
+    void topK(Activations x, int row, int k, int[] ids, float[] values);
+
+    // ---- memory planning ---------------------------------------------------------------------
+
+    /** Bytes {@link #uploadMatrix} will hold for a {@code rows × cols} weight. */
+    long matrixBytes(int rows, int cols);
+
+    /** Bytes {@link #allocateActivations} will hold. */
+    long activationBytes(int rows, int cols);
+
+    /** Bytes {@link #allocateKvCacheLayer} will hold. */
+    long kvCacheLayerBytes(int capacity, int kvDim);
+
+    /**
+     * Scratch the backend allocates for itself to run batches of up to {@code maxRows} tokens whose
+     * widest activation has {@code maxCols} columns, with attention over up to {@code maxSlots} slots
+     * of {@code headCount} heads of width {@code headDim}.
+     */
+    long workspaceBytes(int maxRows, int maxCols, int maxSlots, int headCount, int headDim);
+
+    /** Memory free for this backend's allocations, or {@link Long#MAX_VALUE} where it is not bounded. */
+    long availableBytes();
+
+    /** The prefill batch (tokens per forward call) this backend runs best with. */
+    int preferredBatch();
+
     /** Releases every buffer this backend allocated. */
     @Override
     void close();

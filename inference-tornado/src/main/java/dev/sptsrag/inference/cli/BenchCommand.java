@@ -14,6 +14,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
@@ -34,8 +36,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime = new RuntimeOptions();
 
-    @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prompt length (default ${DEFAULT-VALUE}).")
-    int promptTokens;
+    @Option(names = "--prompt-tokens", defaultValue = "512", split = ",",
+            description = "Prompt lengths, comma-separated; one model load measures them all (default ${DEFAULT-VALUE}).")
+    List<Integer> promptTokens;
 
     @Option(names = "--gen-tokens", defaultValue = "32", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
     int genTokens;
@@ -47,41 +50,52 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (promptTokens < 1 || genTokens < 1 || runs < 1) {
+        if (promptTokens.isEmpty() || promptTokens.stream().anyMatch(n -> n < 1) || genTokens < 1 || runs < 1) {
             throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --runs must be >= 1");
         }
+        int longest = promptTokens.stream().mapToInt(Integer::intValue).max().orElseThrow();
         long t0 = System.nanoTime();
         try (LoadedModel loaded = model.open()) {
-            int context = Math.max(runtime.contextFor(loaded.config().contextLength()), promptTokens + genTokens + 1);
+            int context = Math.max(runtime.contextFor(loaded.config().contextLength()), longest + genTokens + 1);
             // No tokenizer: the engine then never stops at an end-of-text token.
             try (InferenceEngine engine = new InferenceEngine(loaded.config(), loaded.weights(), null,
-                    runtime.createBackend(), context, runtime.batch,
+                    runtime.createBackend(err), context, runtime.batch,
                     new Progress(err, "loading layers", loaded.config().layerCount()))) {
                 double loadSeconds = (System.nanoTime() - t0) / 1e9;
-                int[] prompt = new SplittableRandom(11).ints(promptTokens, 0, loaded.config().vocabSize()).toArray();
-                SamplingOptions greedy = SamplingOptions.greedy(genTokens);
-                double prefill = 0, decode = 0, ttft = 0;
-                int measured = 0;
-                for (int run = 0; run < runs; run++) {
-                    GenerationResult r = engine.generate(new GenerationRequest(prompt, greedy), TokenListener.IGNORE);
-                    GenerationMetrics m = r.metrics();
-                    err.printf("run %d: prefill %.2f tok/s, TTFT %.3f s, decode %.2f tok/s%n", run + 1,
-                            m.prefillTokensPerSecond(), m.timeToFirstTokenNanos() / 1e9, m.decodeTokensPerSecond());
-                    if (runs == 1 || run > 0) {
-                        prefill += m.prefillTokensPerSecond();
-                        decode += m.decodeTokensPerSecond();
-                        ttft += m.timeToFirstTokenNanos() / 1e9;
-                        measured++;
+                err.println("memory plan: " + engine.memoryPlan());
+                List<String> rows = new ArrayList<>();
+                for (int length : promptTokens) {
+                    int[] prompt = new SplittableRandom(11).ints(length, 0, loaded.config().vocabSize()).toArray();
+                    SamplingOptions greedy = SamplingOptions.greedy(genTokens);
+                    double prefill = 0, decode = 0, ttft = 0;
+                    int measured = 0;
+                    for (int run = 0; run < runs; run++) {
+                        GenerationResult r = engine.generate(new GenerationRequest(prompt, greedy), TokenListener.IGNORE);
+                        GenerationMetrics m = r.metrics();
+                        err.printf("prompt %d, run %d: prefill %.2f tok/s, TTFT %.3f s, decode %.2f tok/s%n", length,
+                                run + 1, m.prefillTokensPerSecond(), m.timeToFirstTokenNanos() / 1e9,
+                                m.decodeTokensPerSecond());
+                        if (runs == 1 || run > 0) {
+                            prefill += m.prefillTokensPerSecond();
+                            decode += m.decodeTokensPerSecond();
+                            ttft += m.timeToFirstTokenNanos() / 1e9;
+                            measured++;
+                        }
                     }
+                    rows.add(String.format("| %s | %s | %d | %d | %.2f | %.3f | %.2f | %.2f | %.3f | %.2f | %.1f |",
+                            loaded.config().name(), engine.backend().description(), length, genTokens,
+                            prefill / measured, ttft / measured, decode / measured,
+                            engine.deviceModel().matrixBytes() / GIB, engine.cache().bytes() / GIB,
+                            engine.memoryPlan().totalBytes() / GIB, loadSeconds));
                 }
-                out.println("| model | backend | prompt | generated | prefill tok/s | TTFT s | decode tok/s | weights GiB | KV GiB | load s |");
-                out.println("|---|---|---|---|---|---|---|---|---|---|");
-                out.printf("| %s | %s | %d | %d | %.2f | %.3f | %.2f | %.2f | %.3f | %.1f |%n", loaded.config().name(),
-                        engine.backend().description(), promptTokens, genTokens, prefill / measured, ttft / measured,
-                        decode / measured, engine.deviceModel().matrixBytes() / (double) (1L << 30),
-                        engine.cache().bytes() / (double) (1L << 30), loadSeconds);
+                out.println("| model | backend | prompt | generated | prefill tok/s | TTFT s | decode tok/s | weights GiB "
+                        + "| KV GiB | planned GiB | load s |");
+                out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+                rows.forEach(out::println);
             }
         }
         return 0;
     }
+
+    private static final double GIB = 1L << 30;
 }

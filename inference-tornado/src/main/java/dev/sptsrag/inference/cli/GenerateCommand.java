@@ -98,11 +98,12 @@ final class GenerateCommand implements Callable<Integer> {
             }
             int context = runtime.contextFor(loaded.config().contextLength());
             try (InferenceEngine engine = new InferenceEngine(loaded.config(), loaded.weights(), loaded.tokenizer(),
-                    runtime.createBackend(), context, runtime.batch,
+                    runtime.createBackend(err), context, runtime.batch,
                     new Progress(err, "loading layers", loaded.config().layerCount()))) {
                 long loadNanos = System.nanoTime() - t0;
                 err.println("model " + loaded.config().name() + " (" + loaded.format() + "), backend "
                         + engine.backend().description() + ", context " + context);
+                err.println("memory plan: " + engine.memoryPlan());
                 int[] tokens = promptTokens(loaded);
                 GenerationResult result = engine.generate(new GenerationRequest(tokens, sampling), (id, text) -> {
                     out.print(text);

@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.cli;
 
+import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelPresets;
 import picocli.CommandLine.Option;
@@ -21,10 +22,22 @@ final class ModelOptions {
     @Option(names = "--seed-weights", defaultValue = "1", description = "Seed of the synthetic weights (default ${DEFAULT-VALUE}).")
     long weightSeed;
 
+    @Option(names = "--preset-type", defaultValue = "f32",
+            description = "Element type of a preset's synthetic matrices: f32 | bf16 (default ${DEFAULT-VALUE}).")
+    String presetType;
+
     LoadedModel open() {
         if ((path == null) == (preset == null)) {
             throw new IllegalArgumentException("name a MODEL file/folder or a --preset (one of " + ModelPresets.names() + ")");
         }
-        return path != null ? LoadedModel.open(path) : LoadedModel.synthetic(preset, weightSeed);
+        return path != null ? LoadedModel.open(path) : LoadedModel.synthetic(preset, weightSeed, presetMatrixType());
+    }
+
+    private GgmlType presetMatrixType() {
+        return switch (presetType.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> GgmlType.F32;
+            case "bf16" -> GgmlType.BF16;
+            default -> throw new IllegalArgumentException("--preset-type must be f32 or bf16, not '" + presetType + "'");
+        };
     }
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 /** Where and how the engine runs. */
 final class RuntimeOptions {
-    @Option(names = "--backend", defaultValue = "auto", description = "auto | cpu (default ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", defaultValue = "auto", description = "auto | cpu | cuda (default ${DEFAULT-VALUE}; auto picks CUDA when a usable GPU exists).")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0: all processors).")
@@ -16,11 +16,13 @@ final class RuntimeOptions {
             description = "Context window to allocate, in tokens (0: the model's, capped at 8192).")
     int context;
 
-    @Option(names = "--batch", defaultValue = "256", description = "Prefill batch size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "0",
+            description = "Prefill batch size, tokens per forward call (0: the backend's choice: CPU 256, CUDA 8192).")
     int batch;
 
-    Backend createBackend() {
-        return BackendChoice.parse(backend).create(threads);
+    /** Creates the chosen backend; what AUTO chose, and why, goes to {@code log}. */
+    Backend createBackend(java.io.PrintWriter log) {
+        return BackendChoice.parse(backend).create(threads, log::println);
     }
 
     int contextFor(int modelContext) {

@@ -110,13 +110,29 @@ public final class ForwardPass {
 
     /** Logits of row {@code row} of the last batch, into {@code dst} (length ≥ vocab size). */
     public void logits(int row, float[] dst) {
+        computeLogits(row);
+        backend.readRows(logits, 0, 1, dst);
+    }
+
+    /** Greedy choice for row {@code row}: the argmax is taken where the logits are. */
+    public int argmaxLogits(int row) {
+        computeLogits(row);
+        return backend.argmax(logits, 0);
+    }
+
+    /** The {@code k} best candidates of row {@code row}, sorted descending, taken where the logits are. */
+    public void topLogits(int row, int k, int[] ids, float[] values) {
+        computeLogits(row);
+        backend.topK(logits, 0, k, ids, values);
+    }
+
+    private void computeLogits(int row) {
         if (row < 0 || row >= batchRows) {
             throw new IllegalArgumentException("row " + row + " outside the last batch of " + batchRows);
         }
         backend.copyRows(x, row, lastHidden, 0, 1);
         backend.rmsNorm(lastHidden, 1, model.outputNorm(), config.normEps(), lastHidden);
         backend.matmul(lastHidden, 1, model.output(), logits);
-        backend.readRows(logits, 0, 1, dst);
     }
 
     /** Rows of the last batch. */

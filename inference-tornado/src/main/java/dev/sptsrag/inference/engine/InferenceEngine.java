@@ -27,13 +27,17 @@ public final class InferenceEngine implements AutoCloseable {
     private final Sampler sampler;
     private final TokenHistory history;
     private final float[] logits;
+    private final int[] candidateIds = new int[Sampler.MAX_DEVICE_CANDIDATES];
+    private final float[] candidateValues = new float[Sampler.MAX_DEVICE_CANDIDATES];
+    private final DeviceMemoryPlan memoryPlan;
     private final int[] batchTokens;
     private final int[] batchPositions;
     private final int contextLength;
 
     /**
      * @param contextLength tokens the KV cache holds (≤ the model's context length)
-     * @param batchSize     prefill batch size (tokens per forward call)
+     * @param batchSize     prefill batch size (tokens per forward call); 0 for the backend's preferred size
+     * @throws dev.sptsrag.inference.DeviceOutOfMemoryException when the plan does not fit the backend's memory
      */
     public InferenceEngine(ModelConfig config, ModelWeights weights, Tokenizer tokenizer, Backend backend,
                            int contextLength, int batchSize, IntConsumer loadProgress) {
@@ -45,8 +49,13 @@ public final class InferenceEngine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.backend = backend;
         this.contextLength = contextLength;
+        if (batchSize < 0) {
+            throw new IllegalArgumentException("batch size must not be negative: " + batchSize);
+        }
+        int batch = Math.min(batchSize == 0 ? backend.preferredBatch() : batchSize, contextLength);
+        this.memoryPlan = DeviceMemoryPlan.of(config, backend, contextLength, batch);
+        memoryPlan.requireFits();
         this.model = DeviceModel.upload(config, weights, backend, loadProgress);
-        int batch = Math.min(batchSize, contextLength);
         this.forward = new ForwardPass(model, batch);
         this.cache = new KvCache(config, backend, contextLength);
         this.sampler = new Sampler(config.vocabSize());
@@ -67,6 +76,9 @@ public final class InferenceEngine implements AutoCloseable {
     public DeviceModel deviceModel() { return model; }
 
     public KvCache cache() { return cache; }
+
+    /** What this engine holds on its backend, as planned before loading. */
+    public DeviceMemoryPlan memoryPlan() { return memoryPlan; }
 
     /**
      * Generates a continuation of the request's prompt.
@@ -102,9 +114,9 @@ public final class InferenceEngine implements AutoCloseable {
         FinishReason reason = FinishReason.LENGTH;
         long firstToken = 0;
         int position = prompt.length;
+        int candidates = sampler.deviceCandidates();
         while (true) {
-            forward.logits(forward.batchRows() - 1, logits);
-            int token = sampler.sample(logits, history);
+            int token = nextToken(candidates);
             if (count == 0) {
                 firstToken = System.nanoTime();
             }
@@ -146,6 +158,20 @@ public final class InferenceEngine implements AutoCloseable {
         GenerationMetrics metrics = new GenerationMetrics(prompt.length, count, prefillEnd - start,
                 firstToken - start, end - firstToken);
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, metrics);
+    }
+
+    /** Samples from the last row: from device-side candidates when they decide exactly, else from all logits. */
+    private int nextToken(int candidates) {
+        int row = forward.batchRows() - 1;
+        if (candidates == 1) {
+            return forward.argmaxLogits(row);
+        }
+        if (candidates > 1) {
+            forward.topLogits(row, candidates, candidateIds, candidateValues);
+            return sampler.sampleCandidates(candidateIds, candidateValues, candidates);
+        }
+        forward.logits(row, logits);
+        return sampler.sample(logits, history);
     }
 
     /** Runs the prompt through the model in batches, filling the KV cache. */

@@ -26,35 +26,74 @@ public final class Sampler {
         this.random = new SplittableRandom(seed);
     }
 
+    /** Most candidates a backend is asked for (its top-k kernel's limit). */
+    public static final int MAX_DEVICE_CANDIDATES = 256;
+
+    /**
+     * How many top candidates, taken on the device, decide this request's tokens exactly: 1 for
+     * greedy, top-k for sampling; 0 when the whole vocabulary is needed (penalties change logits by
+     * history, or top-k is off or too large).
+     */
+    public int deviceCandidates() {
+        boolean penalties = options.repetitionPenalty() != 1.0 || options.presencePenalty() != 0
+                || options.frequencyPenalty() != 0;
+        if (penalties) {
+            return 0;
+        }
+        if (options.greedy()) {
+            return 1;
+        }
+        return options.topK() > 0 && options.topK() <= Math.min(MAX_DEVICE_CANDIDATES, vocabSize) ? options.topK() : 0;
+    }
+
     /** Chooses a token; {@code logits} is modified (penalties, temperature). */
     public int sample(float[] logits, TokenHistory history) {
         applyPenalties(logits, history);
         if (options.greedy()) {
             return argmax(logits);
         }
-        float invT = (float) (1.0 / options.temperature());
         int k = options.topK() > 0 ? Math.min(options.topK(), vocabSize) : vocabSize;
         int n = selectTop(logits, k);
-        // softmax over the candidates, which are sorted by logit, highest first
-        float max = logits[order[0]] * invT;
+        for (int i = 0; i < n; i++) {
+            probs[i] = logits[order[i]];
+        }
+        return draw(order, probs, n);
+    }
+
+    /**
+     * Chooses a token from the top candidates of the logits, sorted descending (as
+     * {@link #deviceCandidates()} asked for); the same choice {@link #sample} makes from all logits.
+     * {@code values} is overwritten.
+     */
+    public int sampleCandidates(int[] ids, float[] values, int n) {
+        if (options.greedy() || n == 1) {
+            return ids[0];
+        }
+        return draw(ids, values, n);
+    }
+
+    /** Temperature softmax over sorted candidates, then min-p and top-p, then a seeded draw. */
+    private int draw(int[] ids, float[] logitsThenProbs, int n) {
+        float invT = (float) (1.0 / options.temperature());
+        float[] p = logitsThenProbs;
+        float max = p[0] * invT;
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            float p = (float) Math.exp(logits[order[i]] * invT - max);
-            probs[i] = p;
-            sum += p;
+            p[i] = (float) Math.exp(p[i] * invT - max);
+            sum += p[i];
         }
         double cumulative = 0;
         int keep = n;
         double topP = options.topP();
         double minP = options.minP();
-        double first = probs[0] / sum;
+        double first = p[0] / sum;
         for (int i = 0; i < n; i++) {
-            double p = probs[i] / sum;
-            if (minP > 0 && p < minP * first) {
+            double pi = p[i] / sum;
+            if (minP > 0 && pi < minP * first) {
                 keep = i;
                 break;
             }
-            cumulative += p;
+            cumulative += pi;
             if (cumulative >= topP) {
                 keep = i + 1;
                 break;
@@ -63,16 +102,16 @@ public final class Sampler {
         keep = Math.max(1, keep);
         double total = 0;
         for (int i = 0; i < keep; i++) {
-            total += probs[i];
+            total += p[i];
         }
         double u = random.nextDouble() * total;
         for (int i = 0; i < keep; i++) {
-            u -= probs[i];
+            u -= p[i];
             if (u < 0) {
-                return order[i];
+                return ids[i];
             }
         }
-        return order[keep - 1];
+        return ids[keep - 1];
     }
 
     private void applyPenalties(float[] logits, TokenHistory h) {

@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.model;
 
+import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.gguf.GgufFile;
 import dev.sptsrag.inference.safetensors.HuggingFaceModelFolder;
@@ -90,8 +91,13 @@ public final class LoadedModel implements AutoCloseable {
 
     /** A preset's shapes with deterministic pseudo-random weights and no tokenizer (benchmarks). */
     public static LoadedModel synthetic(String preset, long seed) {
+        return synthetic(preset, seed, GgmlType.F32);
+    }
+
+    /** As {@link #synthetic(String, long)} with matrices stored as {@code matrixType} (F32 or BF16). */
+    public static LoadedModel synthetic(String preset, long seed, GgmlType matrixType) {
         ModelConfig config = ModelPresets.get(preset);
-        SyntheticWeights w = SyntheticWeights.generate(config, seed);
+        SyntheticWeights w = SyntheticWeights.generate(config, seed, matrixType);
         return new LoadedModel(null, "synthetic", config, w.weights(config), null, null, w);
     }
 

@@ -35,6 +35,12 @@ public final class ModelPresets {
                 1e-6f, 1000000, RopeScaling.NONE, RopeLayout.SPLIT_HALF, true, true, 0));
         add(new ModelConfig(Architecture.MISTRAL, "tiny-mistral", 256, 64, 160, 2, 4, 1, 32, 2048,
                 1e-5f, 10000, RopeScaling.NONE, RopeLayout.SPLIT_HALF, false, false, 24));
+        // Head widths of real models (128: Llama/Mistral/Qwen-7B; 64: Qwen-0.5B, Llama-3.2-1B), small
+        // enough for CPU-vs-GPU parity tests: the GPU's tensor-core attention serves exactly these widths.
+        add(new ModelConfig(Architecture.LLAMA, "tiny-llama-hd128", 512, 512, 1024, 2, 4, 2, 128, 4096,
+                1e-5f, 500000, RopeScaling.llama3(8, 1, 4, 256), RopeLayout.SPLIT_HALF, false, false, 0));
+        add(new ModelConfig(Architecture.QWEN2, "tiny-qwen2-hd64", 512, 384, 768, 2, 6, 2, 64, 4096,
+                1e-6f, 1000000, RopeScaling.NONE, RopeLayout.SPLIT_HALF, true, true, 0));
     }
 
     private ModelPresets() {

@@ -1,6 +1,7 @@
 package dev.sptsrag.inference.model;
 
 import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.gguf.Quantizer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,13 +21,20 @@ import java.util.stream.IntStream;
  */
 public final class SyntheticWeights implements TensorSource, AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Arena arena = Arena.ofShared();
     private final Map<String, WeightTensor> tensors = new LinkedHashMap<>();
     private final String description;
 
-    private SyntheticWeights(ModelConfig config, long seed) {
-        this.description = "synthetic " + config.name() + " (seed " + seed + ")";
+    private final GgmlType matrixType;
+
+    private SyntheticWeights(ModelConfig config, long seed, GgmlType matrixType) {
+        if (matrixType != GgmlType.F32 && matrixType != GgmlType.BF16) {
+            throw new IllegalArgumentException("synthetic weights are F32 or BF16, not " + matrixType);
+        }
+        this.matrixType = matrixType;
+        this.description = "synthetic " + config.name() + " (seed " + seed + ", " + matrixType + ")";
         TensorNaming n = TensorNaming.HUGGING_FACE;
         int hidden = config.hiddenSize();
         add(n.embedding(), seed, config.vocabSize(), hidden, Kind.EMBEDDING);
@@ -52,9 +60,18 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
         }
     }
 
-    /** Generates all weights of {@code config} (in parallel; a 1B model takes a few seconds). */
+    /** Generates all weights of {@code config} as float32 (in parallel; a 1B model takes a few seconds). */
     public static SyntheticWeights generate(ModelConfig config, long seed) {
-        return new SyntheticWeights(config, seed);
+        return new SyntheticWeights(config, seed, GgmlType.F32);
+    }
+
+    /**
+     * Generates the weights with matrices (embedding included) stored as {@code matrixType}, F32 or
+     * BF16 (half the memory: what an 8B model on a GPU wants); norms and biases stay F32. The values
+     * are the F32 ones rounded.
+     */
+    public static SyntheticWeights generate(ModelConfig config, long seed, GgmlType matrixType) {
+        return new SyntheticWeights(config, seed, matrixType);
     }
 
     /** The weights as a validated {@link ModelWeights}. */
@@ -66,7 +83,8 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
 
     private void add(String name, long seed, int rows, int cols, Kind kind) {
         long count = (long) rows * cols;
-        MemorySegment seg = arena.allocate(count * 4, 64);
+        boolean bf16 = matrixType == GgmlType.BF16 && (kind == Kind.MATRIX || kind == Kind.EMBEDDING);
+        MemorySegment seg = arena.allocate(count * (bf16 ? 2 : 4), 64);
         long nameSeed = seed * 0x9E3779B97F4A7C15L ^ name.hashCode();
         double bound = switch (kind) {
             case EMBEDDING -> Math.sqrt(3.0);   // unit-variance rows: the first RMSNorm sees a typical scale
@@ -84,11 +102,16 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
             for (long i = start; i < end; i++) {
                 state += 0x9E3779B97F4A7C15L;
                 double u = (mix(state) >>> 11) * 0x1.0p-53 * 2 - 1;
-                seg.set(F32, i * 4, offset + (float) (u * bound));
+                float value = offset + (float) (u * bound);
+                if (bf16) {
+                    seg.set(U16, i * 2, Quantizer.toBFloat16(value));
+                } else {
+                    seg.set(F32, i * 4, value);
+                }
             }
         });
         long[] shape = kind == Kind.NORM || kind == Kind.BIAS ? new long[] {cols} : new long[] {rows, cols};
-        tensors.put(name, new WeightTensor(name, GgmlType.F32, shape, seg.asReadOnly()));
+        tensors.put(name, new WeightTensor(name, bf16 ? GgmlType.BF16 : GgmlType.F32, shape, seg.asReadOnly()));
     }
 
     private static long mix(long z) {

@@ -249,6 +249,85 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public int argmax(Activations x, int row) {
+        CpuActivations a = (CpuActivations) x;
+        checkRows(a, row + 1);
+        float[] d = a.data();
+        int base = row * a.cols();
+        int best = -1;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < a.cols(); i++) {
+            float v = d[base + i];
+            if (v > bestValue || (best < 0 && v == bestValue)) {
+                bestValue = v;
+                best = i;
+            }
+        }
+        return Math.max(best, 0);
+    }
+
+    @Override
+    public void topK(Activations x, int row, int k, int[] ids, float[] values) {
+        CpuActivations a = (CpuActivations) x;
+        checkRows(a, row + 1);
+        if (k < 1 || k > a.cols() || k > ids.length || k > values.length) {
+            throw new IllegalArgumentException("k = " + k + " outside 1.." + a.cols());
+        }
+        float[] d = a.data();
+        int base = row * a.cols();
+        // Insertion into a sorted prefix: k is small (candidates for sampling), the row is scanned once.
+        int size = 0;
+        for (int i = 0; i < a.cols(); i++) {
+            float v = d[base + i];
+            if (Float.isNaN(v) || (size == k && !(v > values[k - 1]))) {
+                continue;
+            }
+            int at = size < k ? size++ : k - 1;
+            while (at > 0 && v > values[at - 1]) {
+                values[at] = values[at - 1];
+                ids[at] = ids[at - 1];
+                at--;
+            }
+            values[at] = v;
+            ids[at] = i;
+        }
+        for (; size < k; size++) { // only NaNs left: fill deterministically
+            ids[size] = -1;
+            values[size] = Float.NaN;
+        }
+    }
+
+    @Override
+    public long matrixBytes(int rows, int cols) {
+        return (long) rows * cols * 4;
+    }
+
+    @Override
+    public long activationBytes(int rows, int cols) {
+        return (long) rows * cols * 4;
+    }
+
+    @Override
+    public long kvCacheLayerBytes(int capacity, int kvDim) {
+        return 2L * capacity * kvDim * 4 + capacity * 4L;
+    }
+
+    @Override
+    public long workspaceBytes(int maxRows, int maxCols, int maxSlots, int headCount, int headDim) {
+        return (long) team.size() * maxSlots * 4; // attention scores per worker
+    }
+
+    @Override
+    public long availableBytes() {
+        return Long.MAX_VALUE; // host memory: the OS decides; mapped weights need none
+    }
+
+    @Override
+    public int preferredBatch() {
+        return 256;
+    }
+
+    @Override
     public void close() {
         team.close();
         arena.close();

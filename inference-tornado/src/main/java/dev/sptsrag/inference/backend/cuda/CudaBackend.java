@@ -1,0 +1,569 @@
+package dev.sptsrag.inference.backend.cuda;
+
+import dev.sptsrag.inference.BackendUnavailableException;
+import dev.sptsrag.inference.backend.Activations;
+import dev.sptsrag.inference.backend.AttentionShape;
+import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.backend.DeviceMatrix;
+import dev.sptsrag.inference.backend.DeviceVector;
+import dev.sptsrag.inference.backend.KvCacheLayer;
+import dev.sptsrag.inference.backend.RotaryEmbedding;
+import dev.sptsrag.inference.backend.RotaryTable;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.KvLayer;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix32;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Rotary;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Vector;
+import dev.sptsrag.inference.gguf.Dequantizer;
+import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.model.RopeLayout;
+import dev.sptsrag.inference.model.WeightTensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The engine on an NVIDIA GPU. Kernels are CUDA C ({@code kernels.cu}) compiled by NVRTC for the
+ * device's architecture and loaded as PTX through the driver API; linear layers are cuBLASLt GEMMs.
+ *
+ * <p>Precision: weights BF16 (every stored type is converted at upload; float32 and quantized types
+ * are rounded to BF16), the KV cache BF16, GEMM and attention operands BF16 with float32 accumulation.
+ * Activations between ops (the residual stream, norms, projections) are float32: that keeps
+ * RMSNorm, RoPE and the residual sums as exact as the CPU reference, and a GEMM input is rounded to
+ * BF16 once in a scratch buffer that Q/K/V (and gate/up) share.
+ *
+ * <p>Everything runs on one stream in issue order. Host/device copies are synchronous, which also
+ * orders them with the stream's kernels; decode synchronises once per token anyway (the sampled id).
+ */
+public final class CudaBackend implements Backend {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    static final long GEMM_WORKSPACE_BYTES = CublasLtGemm.RECOMMENDED_WORKSPACE_BYTES;
+    /** Host↔device staging for uploads, in floats (64 MiB). */
+    static final int STAGING_FLOATS = 16 << 20;
+    /** Query rows up to which attention takes the split-over-slots decode kernels. */
+    static final int DECODE_ROWS = 8;
+    /** Most slot splits of one decode attention. */
+    static final int MAX_SPLITS = 256;
+    /** Slack kept free for the driver, cuBLASLt's own buffers and fragmentation. */
+    static final long RESERVE_BYTES = 768L << 20;
+
+    private final CudaOptions options;
+    private final CudaDevice device;
+    private final CudaKernels kernels;
+    private final CublasLt cublasLt;
+    private final CublasLtGemm gemm;
+    private final DeviceAllocations memory;
+
+    private final long gemmWorkspace;
+    private final long stagingDevice;
+    private final MemorySegment stagingHost;
+
+    // Grown while buffers are allocated (set-up), never per token.
+    private long bf16Scratch;
+    private long bf16ScratchElements;
+    private Matrix32 scratchSource;
+    private long scratchVersion = -1;
+    private int scratchRows;
+    private long tokenBuffer;
+    private long positionBuffer;
+    private int indexCapacity;
+    private int[] lastPositions = new int[0];
+    private int uploadedPositionRows = -1;
+    private long partials;
+    private long partialMax;
+    private long partialSum;
+    private int partialHeads;
+    private int partialHeadDim;
+    private final long results;
+
+    private CudaBackend(CudaOptions options, CudaDevice device, CudaKernels kernels, CublasLt cublasLt,
+                        DeviceAllocations memory) {
+        this.options = options;
+        this.device = device;
+        this.kernels = kernels;
+        this.cublasLt = cublasLt;
+        this.gemm = new CublasLtGemm(cublasLt);
+        this.memory = memory;
+        this.gemmWorkspace = memory.allocate("gemm workspace", GEMM_WORKSPACE_BYTES);
+        this.stagingDevice = memory.allocate("upload staging", (long) STAGING_FLOATS * 4);
+        this.stagingHost = device.allocateHost((long) STAGING_FLOATS * 4);
+        this.results = memory.allocate("sampling results", 4096);
+    }
+
+    /**
+     * Opens device {@code options.device()}: driver, context, stream, kernels (compiled or from the
+     * PTX cache), cuBLASLt.
+     *
+     * @throws BackendUnavailableException when a library or the device is missing
+     */
+    public static CudaBackend open(CudaOptions options) {
+        CudaDevice device = CudaDevice.open(options);
+        try {
+            CudaKernels kernels = CudaKernels.load(device, options.kernelCache());
+            return new CudaBackend(options, device, kernels, device.cublasLt(), new DeviceAllocations(device));
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String description() {
+        return "CUDA " + device.name() + " (sm_" + device.computeCapability().replace(".", "") + ", "
+                + String.format("%.1f GiB", device.totalBytes() / 1073741824.0) + "), BF16 weights, cuBLASLt";
+    }
+
+    /** Device bytes this backend holds now (all of it planned; nothing is allocated per token). */
+    public long allocatedBytes() {
+        return memory.allocatedBytes();
+    }
+
+    // ---- memory -------------------------------------------------------------------------------
+
+    @Override
+    public DeviceMatrix uploadMatrix(WeightTensor w) {
+        device.bind();
+        if (w.rank() != 2) {
+            throw new IllegalArgumentException(w.name() + " is not a matrix: " + w);
+        }
+        int rows = Math.toIntExact(w.dim(0));
+        int cols = Math.toIntExact(w.dim(1));
+        long count = (long) rows * cols;
+        long dst = memory.allocate(w.name(), count * 2);
+        if (w.type() == GgmlType.BF16) {
+            device.copyToDevice(dst, w.data(), 0, count * 2);
+        } else if (w.type() == GgmlType.F32) {
+            for (long at = 0; at < count; at += STAGING_FLOATS) {
+                long n = Math.min(STAGING_FLOATS, count - at);
+                device.copyToDevice(stagingDevice, w.data(), at * 4, n * 4);
+                kernels.convertF32ToBf16(stagingDevice, dst + at * 2, n);
+            }
+        } else {
+            // Quantized and F16 rows are decoded on the host, a chunk of whole rows at a time.
+            int rowsPerChunk = Math.max(1, STAGING_FLOATS / cols);
+            float[] rowBuffer = new float[cols];
+            for (int r0 = 0; r0 < rows; r0 += rowsPerChunk) {
+                int n = Math.min(rowsPerChunk, rows - r0);
+                for (int r = 0; r < n; r++) {
+                    Dequantizer.dequantizeRow(w, r0 + r, rowBuffer, 0);
+                    MemorySegment.copy(rowBuffer, 0, stagingHost, F32, (long) r * cols * 4, cols);
+                }
+                device.copyToDevice(stagingDevice, stagingHost, 0, (long) n * cols * 4);
+                kernels.convertF32ToBf16(stagingDevice, dst + (long) r0 * cols * 2, (long) n * cols);
+            }
+        }
+        return new Matrix(w.name(), rows, cols, dst);
+    }
+
+    @Override
+    public DeviceVector uploadVector(WeightTensor weight) {
+        int n = Math.toIntExact(weight.elementCount());
+        float[] values = new float[n];
+        Dequantizer.dequantize(weight.type(), weight.data(), 0, values, 0, n);
+        return uploadVector(weight.name(), values);
+    }
+
+    @Override
+    public DeviceVector uploadVector(String name, float[] values) {
+        device.bind();
+        long ptr = memory.allocate(name, (long) values.length * 4);
+        copyFloatsToDevice(values, 0, ptr, values.length);
+        return new Vector(name, values.length, ptr);
+    }
+
+    @Override
+    public Activations allocateActivations(String name, int rows, int cols) {
+        device.bind();
+        long ptr = memory.allocate(name, (long) rows * cols * 4);
+        ensureScratch((long) rows * cols);
+        ensureIndexBuffers(rows);
+        return new Matrix32(name, rows, cols, ptr);
+    }
+
+    @Override
+    public KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim) {
+        device.bind();
+        long bytes = (long) capacity * kvDim * 2;
+        long k = memory.allocate("kv keys", bytes);
+        long v = memory.allocate("kv values", bytes);
+        long p = memory.allocate("kv positions", (long) capacity * 4);
+        device.memset(p, 0, (long) capacity * 4);
+        return new KvLayer(capacity, kvDim, k, v, p);
+    }
+
+    @Override
+    public RotaryTable createRotaryTable(RotaryEmbedding rotary) {
+        device.bind();
+        float[] inv = rotary.inverseFrequencies();
+        long ptr = memory.allocate("rope frequencies", (long) inv.length * 4);
+        copyFloatsToDevice(inv, 0, ptr, inv.length);
+        return new Rotary(rotary, ptr);
+    }
+
+    private void ensureScratch(long elements) {
+        if (elements > bf16ScratchElements) {
+            if (bf16Scratch != 0) {
+                memory.free(bf16Scratch);
+            }
+            bf16Scratch = memory.allocate("bf16 gemm input", elements * 2);
+            bf16ScratchElements = elements;
+            scratchSource = null;
+        }
+    }
+
+    private void ensureIndexBuffers(int rows) {
+        if (rows > indexCapacity) {
+            if (tokenBuffer != 0) {
+                memory.free(tokenBuffer);
+                memory.free(positionBuffer);
+            }
+            tokenBuffer = memory.allocate("token ids", (long) rows * 4);
+            positionBuffer = memory.allocate("positions", (long) rows * 4);
+            indexCapacity = rows;
+            uploadedPositionRows = -1;
+        }
+    }
+
+    private void ensurePartials(int heads, int headDim) {
+        if (heads > partialHeads || headDim > partialHeadDim) {
+            if (partials != 0) {
+                memory.free(partials);
+                memory.free(partialMax);
+                memory.free(partialSum);
+            }
+            long slots = (long) DECODE_ROWS * heads * MAX_SPLITS;
+            partials = memory.allocate("decode partials", slots * headDim * 4);
+            partialMax = memory.allocate("decode maxima", slots * 4);
+            partialSum = memory.allocate("decode sums", slots * 4);
+            partialHeads = heads;
+            partialHeadDim = headDim;
+        }
+    }
+
+    // ---- kernels ------------------------------------------------------------------------------
+
+    @Override
+    public void embed(DeviceMatrix table, int[] tokens, int rows, Activations out) {
+        device.bind();
+        Matrix m = (Matrix) table;
+        Matrix32 o = rows(out, rows);
+        for (int r = 0; r < rows; r++) {
+            if (tokens[r] < 0 || tokens[r] >= m.rows()) {
+                throw new IllegalArgumentException("token id " + tokens[r] + " outside the vocabulary of " + m.rows());
+            }
+        }
+        copyIntsToDevice(tokens, rows, tokenBuffer);
+        kernels.embedRows(m.ptr(), tokenBuffer, o.ptr, rows, m.cols());
+        o.version++;
+    }
+
+    @Override
+    public void rmsNorm(Activations x, int rows, DeviceVector weight, float eps, Activations out) {
+        device.bind();
+        Matrix32 in = rows(x, rows);
+        Matrix32 o = rows(out, rows);
+        kernels.rmsNorm(in.ptr, ((Vector) weight).ptr(), o.ptr, rows, in.cols, eps);
+        o.version++;
+    }
+
+    @Override
+    public void matmul(Activations x, int rows, DeviceMatrix w, Activations out) {
+        device.bind();
+        Matrix32 in = rows(x, rows);
+        Matrix m = (Matrix) w;
+        Matrix32 o = rows(out, rows);
+        if (in.cols != m.cols() || o.cols != m.rows()) {
+            throw new IllegalArgumentException("matmul " + in.name + " [" + rows + "×" + in.cols + "] by " + m.name()
+                    + " [" + m.rows() + "×" + m.cols() + "] into " + o.name + " [" + o.cols + " cols]");
+        }
+        if (rows == 0) {
+            return;
+        }
+        if (scratchSource != in || scratchVersion != in.version || scratchRows < rows) {
+            kernels.convertF32ToBf16(in.ptr, bf16Scratch, (long) rows * in.cols);
+            scratchSource = in;
+            scratchVersion = in.version;
+            scratchRows = rows;
+        }
+        gemm.matmul(m.ptr(), bf16Scratch, o.ptr, rows, m.cols(), m.rows(), CublasLtGemm.OutType.FLOAT32,
+                gemmWorkspace, GEMM_WORKSPACE_BYTES, device.stream());
+        o.version++;
+    }
+
+    @Override
+    public void addBias(Activations x, int rows, DeviceVector bias) {
+        device.bind();
+        Matrix32 a = rows(x, rows);
+        kernels.addBias(a.ptr, ((Vector) bias).ptr(), rows, a.cols);
+        a.version++;
+    }
+
+    @Override
+    public void rope(Activations x, int rows, int headCount, RotaryTable table, int[] positions) {
+        device.bind();
+        Matrix32 a = rows(x, rows);
+        Rotary t = (Rotary) table;
+        uploadPositions(positions, rows);
+        kernels.rope(a.ptr, t.inverseFrequencies(), positionBuffer, rows, headCount, t.rotary().headDim(),
+                t.rotary().layout() == RopeLayout.INTERLEAVED);
+        a.version++;
+    }
+
+    @Override
+    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, int[] positions) {
+        device.bind();
+        KvLayer c = (KvLayer) cache;
+        Matrix32 ka = rows(k, rows);
+        Matrix32 va = rows(v, rows);
+        if (firstSlot < 0 || firstSlot + rows > c.capacity()) {
+            throw new IllegalArgumentException("KV slots " + firstSlot + ".." + (firstSlot + rows) + " outside capacity "
+                    + c.capacity());
+        }
+        if (ka.cols != c.kvDim() || va.cols != c.kvDim()) {
+            throw new IllegalArgumentException("K/V width " + ka.cols + "/" + va.cols + " but the cache holds " + c.kvDim());
+        }
+        uploadPositions(positions, rows);
+        kernels.storeKv(ka.ptr, va.ptr, c.keys(), c.values(), c.positions(), positionBuffer, rows, c.kvDim(), firstSlot);
+    }
+
+    @Override
+    public void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
+                          AttentionShape shape, Activations out) {
+        device.bind();
+        Matrix32 qa = rows(q, rows);
+        Matrix32 o = rows(out, rows);
+        KvLayer c = (KvLayer) cache;
+        if (slotCount < 0 || slotCount > c.capacity()) {
+            throw new IllegalArgumentException("slot count " + slotCount + " outside capacity " + c.capacity());
+        }
+        uploadPositions(positions, rows);
+        int heads = shape.headCount();
+        int hd = shape.headDim();
+        if (rows <= DECODE_ROWS && hd <= 256) {
+            ensurePartials(heads, hd);
+            // Enough blocks to fill the device several times over, at least 32 slots each.
+            int target = Math.max(1, 4 * device.multiprocessors() / Math.max(1, heads * rows));
+            int splits = Math.clamp(target, 1, MAX_SPLITS);
+            int perSplit = Math.max(32, (slotCount + splits - 1) / splits);
+            perSplit = (perSplit + 31) & ~31;
+            splits = Math.max(1, (slotCount + perSplit - 1) / perSplit);
+            kernels.attentionDecode(qa.ptr, c.keys(), c.values(), c.positions(), positionBuffer, partials, partialMax,
+                    partialSum, o.ptr, rows, slotCount, heads, shape.kvHeadCount(), hd, shape.scale(),
+                    shape.slidingWindow(), perSplit, splits);
+        } else if (hd == 64 || hd == 128) {
+            kernels.attentionPrefill(hd, qa.ptr, c.keys(), c.values(), c.positions(), positionBuffer, o.ptr, rows,
+                    slotCount, heads, shape.kvHeadCount(), shape.scale(), shape.slidingWindow());
+        } else {
+            kernels.attentionGeneric(qa.ptr, c.keys(), c.values(), c.positions(), positionBuffer, o.ptr, rows,
+                    slotCount, heads, shape.kvHeadCount(), hd, shape.scale(), shape.slidingWindow());
+        }
+        o.version++;
+    }
+
+    @Override
+    public void swiglu(Activations gate, Activations up, int rows, Activations out) {
+        device.bind();
+        Matrix32 g = rows(gate, rows);
+        Matrix32 u = rows(up, rows);
+        Matrix32 o = rows(out, rows);
+        kernels.swiglu(g.ptr, u.ptr, o.ptr, (long) rows * g.cols);
+        o.version++;
+    }
+
+    @Override
+    public void add(Activations acc, Activations x, int rows) {
+        device.bind();
+        Matrix32 a = rows(acc, rows);
+        Matrix32 b = rows(x, rows);
+        kernels.addRows(a.ptr, b.ptr, (long) rows * a.cols);
+        a.version++;
+    }
+
+    @Override
+    public void copyRows(Activations src, int srcRow, Activations dst, int dstRow, int rows) {
+        device.bind();
+        Matrix32 s = rows(src, srcRow + rows);
+        Matrix32 d = rows(dst, dstRow + rows);
+        if (s.cols != d.cols) {
+            throw new IllegalArgumentException("copyRows between widths " + s.cols + " and " + d.cols);
+        }
+        device.copyDeviceToDevice(d.ptr + (long) dstRow * d.cols * 4, s.ptr + (long) srcRow * s.cols * 4,
+                (long) rows * s.cols * 4);
+        d.version++;
+    }
+
+    @Override
+    public void writeRows(float[] src, int rows, Activations x, int firstRow) {
+        device.bind();
+        Matrix32 a = rows(x, firstRow + rows);
+        copyFloatsToDevice(src, 0, a.ptr + (long) firstRow * a.cols * 4, (long) rows * a.cols);
+        a.version++;
+    }
+
+    @Override
+    public void readRows(Activations x, int firstRow, int rows, float[] dst) {
+        device.bind();
+        Matrix32 a = rows(x, firstRow + rows);
+        long count = (long) rows * a.cols;
+        long base = a.ptr + (long) firstRow * a.cols * 4;
+        for (long at = 0; at < count; at += STAGING_FLOATS) {
+            int n = (int) Math.min(STAGING_FLOATS, count - at);
+            device.copyToHost(stagingHost, base + at * 4, (long) n * 4);
+            MemorySegment.copy(stagingHost, F32, 0, dst, (int) at, n);
+        }
+    }
+
+    @Override
+    public int argmax(Activations x, int row) {
+        device.bind();
+        Matrix32 a = rows(x, row + 1);
+        kernels.argmaxRow(a.ptr + (long) row * a.cols * 4, a.cols, results, results + 4);
+        device.copyToHost(stagingHost, results, 4);
+        return stagingHost.get(I32, 0);
+    }
+
+    @Override
+    public void topK(Activations x, int row, int k, int[] ids, float[] values) {
+        device.bind();
+        Matrix32 a = rows(x, row + 1);
+        if (k < 1 || k > Math.min(256, a.cols) || k > ids.length || k > values.length) {
+            throw new IllegalArgumentException("k = " + k + " outside 1.." + Math.min(256, a.cols));
+        }
+        kernels.topKRow(a.ptr + (long) row * a.cols * 4, a.cols, k, results, results + 1024);
+        device.copyToHost(stagingHost, results, 2048);
+        MemorySegment.copy(stagingHost, I32, 0, ids, 0, k);
+        MemorySegment.copy(stagingHost, F32, 1024, values, 0, k);
+    }
+
+    // ---- memory planning ---------------------------------------------------------------------
+
+    @Override
+    public long matrixBytes(int rows, int cols) {
+        return (long) rows * cols * 2;
+    }
+
+    @Override
+    public long activationBytes(int rows, int cols) {
+        return (long) rows * cols * 4;
+    }
+
+    @Override
+    public long kvCacheLayerBytes(int capacity, int kvDim) {
+        return 2L * capacity * kvDim * 2 + capacity * 4L;
+    }
+
+    @Override
+    public long workspaceBytes(int maxRows, int maxCols, int maxSlots, int headCount, int headDim) {
+        long decode = (long) DECODE_ROWS * headCount * MAX_SPLITS * (headDim + 2) * 4;
+        return GEMM_WORKSPACE_BYTES + (long) STAGING_FLOATS * 4 + (long) maxRows * maxCols * 2 + 8L * maxRows
+                + decode + 4096;
+    }
+
+    @Override
+    public long availableBytes() {
+        return Math.max(0, device.freeBytes() - RESERVE_BYTES);
+    }
+
+    @Override
+    public int preferredBatch() {
+        return options.prefillBatch();
+    }
+
+    @Override
+    public void close() {
+        memory.freeAll();
+        device.freeHost(stagingHost);
+        device.bind();
+        gemm.close();
+        cublasLt.close();
+        kernels.close();
+        device.close();
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private static Matrix32 rows(Activations a, int rows) {
+        Matrix32 m = (Matrix32) a;
+        if (rows < 0 || rows > m.rows) {
+            throw new IllegalArgumentException(rows + " rows requested of " + m.name + ", which holds " + m.rows);
+        }
+        return m;
+    }
+
+    /** Positions are uploaded once per forward call: every layer's rope/storeKv/attention reuses them. */
+    private void uploadPositions(int[] positions, int rows) {
+        if (rows == uploadedPositionRows && Arrays.equals(positions, 0, rows, lastPositions, 0, rows)) {
+            return;
+        }
+        if (lastPositions.length < rows) {
+            lastPositions = new int[Math.max(rows, indexCapacity)];
+        }
+        System.arraycopy(positions, 0, lastPositions, 0, rows);
+        uploadedPositionRows = rows;
+        copyIntsToDevice(positions, rows, positionBuffer);
+    }
+
+    private void copyIntsToDevice(int[] values, int count, long dst) {
+        MemorySegment.copy(values, 0, stagingHost, I32, 0, count);
+        device.copyToDevice(dst, stagingHost, 0, (long) count * 4);
+    }
+
+    private void copyFloatsToDevice(float[] values, int from, long dst, long count) {
+        for (long at = 0; at < count; at += STAGING_FLOATS) {
+            int n = (int) Math.min(STAGING_FLOATS, count - at);
+            MemorySegment.copy(values, from + (int) at, stagingHost, F32, 0, n);
+            device.copyToDevice(dst + at * 4, stagingHost, 0, (long) n * 4);
+        }
+    }
+
+    /** Every device allocation, by name, so close frees all and {@link #allocatedBytes()} is exact. */
+    static final class DeviceAllocations {
+        private final CudaDevice device;
+        private final List<long[]> live = new ArrayList<>();
+        private long allocated;
+
+        DeviceAllocations(CudaDevice device) {
+            this.device = device;
+        }
+
+        long allocate(String what, long bytes) {
+            long ptr = device.allocate(what, Math.max(bytes, 1));
+            live.add(new long[] {ptr, bytes});
+            allocated += bytes;
+            return ptr;
+        }
+
+        void free(long ptr) {
+            for (int i = 0; i < live.size(); i++) {
+                if (live.get(i)[0] == ptr) {
+                    allocated -= live.get(i)[1];
+                    live.remove(i);
+                    device.free(ptr);
+                    return;
+                }
+            }
+        }
+
+        long allocatedBytes() {
+            return allocated;
+        }
+
+        void freeAll() {
+            for (long[] a : live) {
+                device.free(a[0]);
+            }
+            live.clear();
+            allocated = 0;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.sptsrag.inference.engine;
+
+import dev.sptsrag.inference.DeviceOutOfMemoryException;
+import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.model.ModelConfig;
+
+/**
+ * What an engine will hold on its backend, computed from the model's shapes before anything is
+ * allocated: weights, the KV cache for the requested context, activations for the batch, and the
+ * backend's own workspace.
+ */
+public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activationBytes, long workspaceBytes,
+                               long availableBytes) {
+
+    public static DeviceMemoryPlan of(ModelConfig c, Backend backend, int context, int batch) {
+        int hidden = c.hiddenSize();
+        long weights = backend.matrixBytes(c.vocabSize(), hidden) * (c.tiedEmbeddings() ? 1 : 2);
+        long perLayer = backend.matrixBytes(c.queryDim(), hidden) + 2 * backend.matrixBytes(c.kvDim(), hidden)
+                + backend.matrixBytes(hidden, c.queryDim()) + 2 * backend.matrixBytes(c.intermediateSize(), hidden)
+                + backend.matrixBytes(hidden, c.intermediateSize());
+        // Norm scales and biases are float32 vectors; small, but counted.
+        long vectors = 4L * (2 * hidden + (c.qkvBias() ? c.queryDim() + 2L * c.kvDim() : 0));
+        weights += (perLayer + vectors) * c.layerCount() + 4L * hidden;
+
+        long kv = backend.kvCacheLayerBytes(context, c.kvDim()) * c.layerCount();
+
+        long activations = backend.activationBytes(batch, hidden) * 2 // x, h
+                + backend.activationBytes(batch, c.queryDim()) * 2      // q, attention
+                + backend.activationBytes(batch, c.kvDim()) * 2         // k, v
+                + backend.activationBytes(batch, c.intermediateSize()) * 2 // gate, up
+                + backend.activationBytes(1, hidden) + backend.activationBytes(1, c.vocabSize());
+        int widest = Math.max(Math.max(hidden, c.queryDim()), c.intermediateSize());
+        long workspace = backend.workspaceBytes(batch, widest, context, c.headCount(), c.headDim());
+        return new DeviceMemoryPlan(weights, kv, activations, workspace, backend.availableBytes());
+    }
+
+    public long totalBytes() {
+        return weightBytes + kvCacheBytes + activationBytes + workspaceBytes;
+    }
+
+    public boolean fits() {
+        return totalBytes() <= availableBytes;
+    }
+
+    /** @throws DeviceOutOfMemoryException carrying this plan when it does not fit */
+    public void requireFits() {
+        if (!fits()) {
+            throw new DeviceOutOfMemoryException(toString(), totalBytes(), availableBytes);
+        }
+    }
+
+    @Override
+    public String toString() {
+        String free = availableBytes == Long.MAX_VALUE ? "unbounded" : gib(availableBytes) + " free";
+        return "weights " + gib(weightBytes) + " + KV cache " + gib(kvCacheBytes) + " + activations "
+                + gib(activationBytes) + " + workspace " + gib(workspaceBytes) + " = " + gib(totalBytes()) + " (" + free + ")";
+    }
+
+    private static String gib(long bytes) {
+        return String.format("%.2f GiB", bytes / 1073741824.0);
+    }
+}

@@ -1,0 +1,685 @@
+// Self-test of the CUDA kernels in kernels.cu against double-precision CPU references,
+// plus a timing of the tensor-core flash-attention prefill kernel.
+//
+// Build & run (from the repository root, on a machine with an sm_90 GPU):
+//   nvcc -O3 -arch=sm_90 -std=c++17 -o selftest tools/gpu/kernel_selftest.cu && ./selftest
+// Prints one line per check: PASS|FAIL name max_rel_err (max |gpu - ref| / max |ref|,
+// or the fraction of mismatching elements for bit-exact checks). Exit code 1 on any FAIL.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+#include "../../inference-tornado/src/main/resources/dev/sptsrag/inference/backend/cuda/kernels.cu"
+
+#define CK(x)                                                                                              \
+    do {                                                                                                   \
+        cudaError_t e_ = (x);                                                                              \
+        if (e_ != cudaSuccess) {                                                                           \
+            fprintf(stderr, "CUDA error %s at %s:%d: %s\n", #x, __FILE__, __LINE__, cudaGetErrorString(e_)); \
+            exit(2);                                                                                       \
+        }                                                                                                  \
+    } while (0)
+#define CKL() CK(cudaGetLastError())
+
+static int g_failures = 0;
+static std::mt19937_64 g_rng(12345);
+
+static void report(const std::string& name, double err, double tol) {
+    const bool ok = !(err > tol) && !std::isnan(err);
+    printf("%s %s %.3e\n", ok ? "PASS" : "FAIL", name.c_str(), err);
+    fflush(stdout);
+    if (!ok) ++g_failures;
+}
+
+// ---------------- host bf16 ----------------
+static uint16_t h_f2bf(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+static float h_bf2f(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static float h_round_bf(float f) { return h_bf2f(h_f2bf(f)); }
+static uint32_t fbits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static float bitsf(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+// ---------------- device buffers ----------------
+template <class T>
+struct DBuf {
+    T* p = nullptr;
+    size_t n = 0;
+    explicit DBuf(size_t count) : n(count) { CK(cudaMalloc(&p, std::max<size_t>(1, n) * sizeof(T))); }
+    explicit DBuf(const std::vector<T>& h) : DBuf(h.size()) { up(h); }
+    ~DBuf() { cudaFree(p); }
+    DBuf(const DBuf&) = delete;
+    DBuf& operator=(const DBuf&) = delete;
+    void up(const std::vector<T>& h) { CK(cudaMemcpy(p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice)); }
+    std::vector<T> down() const {
+        std::vector<T> h(n);
+        CK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
+        return h;
+    }
+};
+
+static std::vector<float> randn(size_t n, float stddev = 1.0f) {
+    std::normal_distribution<float> d(0.0f, stddev);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(g_rng);
+    return v;
+}
+static std::vector<float> randu(size_t n, float lo, float hi) {
+    std::uniform_real_distribution<float> d(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(g_rng);
+    return v;
+}
+static int randint(int lo, int hi) {  // inclusive
+    std::uniform_int_distribution<int> d(lo, hi);
+    return d(g_rng);
+}
+
+// max |gpu - ref| / max |ref|; any NaN/inf mismatch -> inf
+template <class G>
+static double rel_err(const std::vector<G>& gpu, const std::vector<double>& ref) {
+    double maxref = 0.0, maxdiff = 0.0;
+    for (size_t i = 0; i < ref.size(); ++i) maxref = std::max(maxref, std::fabs(ref[i]));
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const double g = (double)gpu[i];
+        if (!std::isfinite(g)) return INFINITY;
+        maxdiff = std::max(maxdiff, std::fabs(g - ref[i]));
+    }
+    return maxdiff / std::max(maxref, 1e-30);
+}
+
+static int gs_blocks(long long n) { return (int)std::max<long long>(1, std::min<long long>((n + 255) / 256, 4096)); }
+
+// ---------------- element-wise kernels ----------------
+static void test_convert() {
+    const long long n = (1 << 20) + 7;
+    std::vector<float> src = randn(n, 3.0f);
+    std::uniform_int_distribution<uint32_t> bits;
+    for (long long i = 0; i < n; i += 5) src[i] = bitsf(bits(g_rng));  // arbitrary patterns incl. NaN/inf/denormals
+    const float specials[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-40f, -1e-40f, 3.4e38f, -3.4e38f};
+    for (int i = 0; i < 10; ++i) src[1 + 7 * i] = specials[i];
+    // exact halfway cases, even and odd
+    src[3] = bitsf(0x3f808000u);
+    src[4] = bitsf(0x3f818000u);
+    src[6] = bitsf(0xbf808000u);
+    src[8] = bitsf(0x7f7f8000u);  // rounds to inf
+    DBuf<float> d_src(src);
+    DBuf<uint16_t> d_dst(n);
+    convert_f32_to_bf16<<<gs_blocks(n), 256>>>(d_src.p, d_dst.p, n);
+    CKL();
+    std::vector<uint16_t> got = d_dst.down();
+    long long bad = 0;
+    for (long long i = 0; i < n; ++i) {
+        const uint16_t want = h_f2bf(src[i]);
+        const bool both_nan = std::isnan(h_bf2f(want)) && std::isnan(h_bf2f(got[i]));
+        if (got[i] != want && !both_nan) ++bad;
+    }
+    report("convert_f32_to_bf16", (double)bad / n, 0.0);
+
+    std::vector<uint16_t> b(n);
+    for (auto& x : b) x = (uint16_t)bits(g_rng);
+    DBuf<uint16_t> d_b(b);
+    DBuf<float> d_f(n);
+    convert_bf16_to_f32<<<gs_blocks(n), 256>>>(d_b.p, d_f.p, n);
+    CKL();
+    std::vector<float> f = d_f.down();
+    bad = 0;
+    for (long long i = 0; i < n; ++i)
+        if (fbits(f[i]) != ((uint32_t)b[i] << 16)) ++bad;
+    report("convert_bf16_to_f32", (double)bad / n, 0.0);
+}
+
+static void test_embed() {
+    const int vocab = 1000, cols = 896, rows = 37;
+    std::vector<uint16_t> table(vocab * cols);
+    {
+        const std::vector<float> tf = randn(table.size());
+        for (size_t i = 0; i < table.size(); ++i) table[i] = h_f2bf(tf[i]);
+    }
+    std::vector<int> tok(rows);
+    for (auto& t : tok) t = randint(0, vocab - 1);
+    tok[0] = vocab - 1;
+    DBuf<uint16_t> d_t(table);
+    DBuf<int> d_tok(tok);
+    DBuf<float> d_out((size_t)rows * cols);
+    embed_rows<<<gs_blocks((long long)rows * cols), 256>>>(d_t.p, d_tok.p, d_out.p, rows, cols);
+    CKL();
+    auto got = d_out.down();
+    long long bad = 0;
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c)
+            if (fbits(got[(size_t)r * cols + c]) != fbits(h_bf2f(table[(size_t)tok[r] * cols + c]))) ++bad;
+    report("embed_rows", (double)bad / (rows * cols), 0.0);
+}
+
+static void test_rms_norm() {
+    const int shapes[][2] = {{37, 896}, {5, 4096}, {3, 5000}};
+    for (auto& sh : shapes) {
+        const int rows = sh[0], cols = sh[1];
+        const float eps = 1e-6f;
+        std::vector<float> x = randn((size_t)rows * cols, 2.0f), w = randu(cols, 0.5f, 1.5f);
+        std::vector<double> ref((size_t)rows * cols);
+        for (int r = 0; r < rows; ++r) {
+            double ss = 0;
+            for (int c = 0; c < cols; ++c) ss += (double)x[(size_t)r * cols + c] * x[(size_t)r * cols + c];
+            const double inv = 1.0 / std::sqrt(ss / cols + eps);
+            for (int c = 0; c < cols; ++c) ref[(size_t)r * cols + c] = x[(size_t)r * cols + c] * inv * w[c];
+        }
+        DBuf<float> d_x(x), d_w(w), d_o((size_t)rows * cols);
+        DBuf<uint16_t> d_ob((size_t)rows * cols);
+        const std::string tag = "(" + std::to_string(rows) + "x" + std::to_string(cols) + ")";
+        rms_norm<<<rows, 256>>>(d_x.p, d_w.p, d_o.p, rows, cols, eps);
+        CKL();
+        report("rms_norm" + tag, rel_err(d_o.down(), ref), 1e-5);
+        rms_norm_bf16<<<rows, 256>>>(d_x.p, d_w.p, d_ob.p, rows, cols, eps);
+        CKL();
+        {
+            auto ob = d_ob.down();
+            std::vector<float> f(ob.size());
+            for (size_t i = 0; i < ob.size(); ++i) f[i] = h_bf2f(ob[i]);
+            report("rms_norm_bf16" + tag, rel_err(f, ref), 8e-3);
+        }
+        rms_norm<<<rows, 1024>>>(d_x.p, d_w.p, d_x.p, rows, cols, eps);  // in place, block 1024
+        CKL();
+        report("rms_norm_inplace_b1024" + tag, rel_err(d_x.down(), ref), 1e-5);
+    }
+}
+
+static void test_add_bias_rows() {
+    const int rows = 37, cols = 1000;
+    const long long n = (long long)rows * cols;
+    std::vector<float> x = randn(n), b = randn(cols), y = randn(n);
+    std::vector<double> ref(n), ref2(n);
+    for (long long i = 0; i < n; ++i) {
+        ref[i] = (double)x[i] + b[i % cols];
+        ref2[i] = (double)x[i] + y[i];
+    }
+    DBuf<float> d_x(x), d_b(b), d_y(y), d_x2(x);
+    add_bias<<<gs_blocks(n), 256>>>(d_x.p, d_b.p, rows, cols);
+    CKL();
+    report("add_bias", rel_err(d_x.down(), ref), 1e-6);
+    add_rows<<<gs_blocks(n), 256>>>(d_x2.p, d_y.p, n);
+    CKL();
+    report("add_rows", rel_err(d_x2.down(), ref2), 1e-6);
+}
+
+static void test_rope() {
+    const int rows = 29, heads = 8, hd = 128, half = hd / 2;
+    std::vector<float> inv(half);
+    for (int i = 0; i < half; ++i) inv[i] = (float)(1.0 / std::pow(1000000.0, (2.0 * i) / hd));
+    std::vector<int> pos(rows);
+    for (auto& p : pos) p = randint(0, 100000);
+    pos[0] = 0;
+    pos[1] = 131071;
+    for (int inter = 0; inter < 2; ++inter) {
+        std::vector<float> x = randn((size_t)rows * heads * hd);
+        std::vector<double> ref(x.begin(), x.end());
+        for (int r = 0; r < rows; ++r)
+            for (int h = 0; h < heads; ++h)
+                for (int i = 0; i < half; ++i) {
+                    const float angle = (float)pos[r] * inv[i];
+                    const double c = std::cos((double)angle), s = std::sin((double)angle);
+                    const size_t b = ((size_t)r * heads + h) * hd;
+                    const size_t i0 = b + (inter ? 2 * i : i), i1 = b + (inter ? 2 * i + 1 : i + half);
+                    const double x0 = x[i0], x1 = x[i1];
+                    ref[i0] = x0 * c - x1 * s;
+                    ref[i1] = x1 * c + x0 * s;
+                }
+        DBuf<float> d_x(x), d_inv(inv);
+        DBuf<int> d_pos(pos);
+        rope<<<gs_blocks((long long)rows * heads * half), 256>>>(d_x.p, d_inv.p, d_pos.p, rows, heads, hd, inter);
+        CKL();
+        report(inter ? "rope_interleaved" : "rope_half", rel_err(d_x.down(), ref), 1e-5);
+    }
+}
+
+static void test_swiglu() {
+    const long long n = 100003;
+    std::vector<float> g = randn(n, 4.0f), u = randn(n);
+    g[0] = 100.0f;
+    g[1] = -100.0f;
+    std::vector<double> ref(n);
+    for (long long i = 0; i < n; ++i) ref[i] = (double)g[i] / (1.0 + std::exp(-(double)g[i])) * u[i];
+    DBuf<float> d_g(g), d_u(u), d_o(n);
+    DBuf<uint16_t> d_ob(n);
+    swiglu<<<gs_blocks(n), 256>>>(d_g.p, d_u.p, d_o.p, n);
+    CKL();
+    report("swiglu", rel_err(d_o.down(), ref), 1e-5);
+    swiglu_bf16<<<gs_blocks(n), 256>>>(d_g.p, d_u.p, d_ob.p, n);
+    CKL();
+    {
+        auto ob = d_ob.down();
+        std::vector<float> f(n);
+        for (long long i = 0; i < n; ++i) f[i] = h_bf2f(ob[i]);
+        report("swiglu_bf16", rel_err(f, ref), 8e-3);
+    }
+    swiglu<<<gs_blocks(n), 256>>>(d_g.p, d_u.p, d_g.p, n);  // out aliases gate
+    CKL();
+    report("swiglu_inplace", rel_err(d_g.down(), ref), 1e-5);
+}
+
+static void test_store_kv() {
+    const int cap = 64, rows = 10, kv_dim = 256, first = 20;
+    std::vector<float> k = randn((size_t)rows * kv_dim), v = randn((size_t)rows * kv_dim);
+    std::vector<int> pos(rows);
+    for (int r = 0; r < rows; ++r) pos[r] = 1000 + 3 * r;
+    std::vector<uint16_t> kc((size_t)cap * kv_dim, 0xABCD), vc((size_t)cap * kv_dim, 0xABCD);
+    std::vector<int> sp(cap, -7);
+    DBuf<float> d_k(k), d_v(v);
+    DBuf<uint16_t> d_kc(kc), d_vc(vc);
+    DBuf<int> d_sp(sp), d_pos(pos);
+    store_kv<<<gs_blocks((long long)rows * kv_dim), 256>>>(d_k.p, d_v.p, d_kc.p, d_vc.p, d_sp.p, d_pos.p, rows, kv_dim,
+                                                           first);
+    CKL();
+    auto gk = d_kc.down(), gv = d_vc.down();
+    auto gsp = d_sp.down();
+    long long bad = 0;
+    for (int s = 0; s < cap; ++s) {
+        const bool in = s >= first && s < first + rows;
+        for (int c = 0; c < kv_dim; ++c) {
+            const size_t i = (size_t)s * kv_dim + c;
+            const uint16_t wk = in ? h_f2bf(k[(size_t)(s - first) * kv_dim + c]) : 0xABCD;
+            const uint16_t wv = in ? h_f2bf(v[(size_t)(s - first) * kv_dim + c]) : 0xABCD;
+            if (gk[i] != wk || gv[i] != wv) ++bad;
+        }
+        if (gsp[s] != (in ? pos[s - first] : -7)) ++bad;
+    }
+    report("store_kv", (double)bad / (cap * kv_dim), 0.0);
+}
+
+// ---------------- attention ----------------
+struct AttnCase {
+    std::string name;
+    int rows, slots, heads, kv_heads, hd, window;
+    int pos_mode;   // 0: shuffled 0..slots-1, 1: sorted 0..slots-1
+    int qpos_mode;  // 0: tail (slots-rows+r), 1: random in [-3, slots+3], 2: r (prefill from position 0)
+    bool prefill;   // run the tensor-core kernel (hd 64 / 128 only)
+    int sps;        // > 0: also run decode partial/combine with this split
+};
+
+static void cpu_attention(const std::vector<float>& q, const std::vector<uint16_t>& kc, const std::vector<uint16_t>& vc,
+                          const std::vector<int>& sp, const std::vector<int>& qp, int rows, int slots, int heads,
+                          int kvh, int hd, float scale, int window, std::vector<double>& out) {
+    out.assign((size_t)rows * heads * hd, 0.0);
+    const int group = heads / kvh;
+    std::vector<double> sc(slots);
+    for (int r = 0; r < rows; ++r)
+        for (int h = 0; h < heads; ++h) {
+            const int g = h / group;
+            const float* qr = &q[((size_t)r * heads + h) * hd];
+            double mx = -INFINITY;
+            for (int s = 0; s < slots; ++s) {
+                const bool vis = sp[s] <= qp[r] && (window == 0 || qp[r] - sp[s] < window);
+                if (!vis) {
+                    sc[s] = -INFINITY;
+                    continue;
+                }
+                const uint16_t* kr = &kc[((size_t)s * kvh + g) * hd];
+                double d = 0;
+                for (int i = 0; i < hd; ++i) d += (double)qr[i] * h_bf2f(kr[i]);
+                sc[s] = d * scale;
+                mx = std::max(mx, sc[s]);
+            }
+            if (mx == -INFINITY) continue;
+            double sum = 0;
+            double* o = &out[((size_t)r * heads + h) * hd];
+            for (int s = 0; s < slots; ++s) {
+                if (sc[s] == -INFINITY) continue;
+                const double p = std::exp(sc[s] - mx);
+                sum += p;
+                const uint16_t* vr = &vc[((size_t)s * kvh + g) * hd];
+                for (int i = 0; i < hd; ++i) o[i] += p * h_bf2f(vr[i]);
+            }
+            for (int i = 0; i < hd; ++i) o[i] /= sum;
+        }
+}
+
+static void launch_prefill(int hd, const float* q, const uint16_t* kc, const uint16_t* vc, const int* sp, const int* qp,
+                           float* out, int rows, int slots, int heads, int kvh, float scale, int window) {
+    dim3 grid((rows + 63) / 64, heads);
+    if (hd == 64)
+        attention_prefill_hd64<<<grid, 128>>>(q, kc, vc, sp, qp, out, rows, slots, heads, kvh, scale, window);
+    else
+        attention_prefill_hd128<<<grid, 128>>>(q, kc, vc, sp, qp, out, rows, slots, heads, kvh, scale, window);
+}
+
+static void run_attention_case(const AttnCase& c) {
+    const int extra = 13;  // capacity beyond slot_count, filled with NaN: must never be read
+    const int cap = c.slots + extra;
+    const int kv_dim = c.kv_heads * c.hd;
+    const float scale = 1.0f / std::sqrt((float)c.hd);
+    std::vector<float> q = randn((size_t)c.rows * c.heads * c.hd, 2.0f);
+    for (auto& x : q) x = h_round_bf(x);  // same bf16-rounded q for every path
+    std::vector<uint16_t> kc((size_t)cap * kv_dim, 0x7fc0), vc((size_t)cap * kv_dim, 0x7fc0);
+    {
+        std::vector<float> kf = randn((size_t)c.slots * kv_dim), vf = randn((size_t)c.slots * kv_dim);
+        for (size_t i = 0; i < kf.size(); ++i) {
+            kc[i] = h_f2bf(kf[i]);
+            vc[i] = h_f2bf(vf[i]);
+        }
+    }
+    std::vector<int> sp(cap, 0);
+    std::iota(sp.begin(), sp.begin() + c.slots, 0);
+    if (c.pos_mode == 0) std::shuffle(sp.begin(), sp.begin() + c.slots, g_rng);
+    std::vector<int> qp(c.rows);
+    for (int r = 0; r < c.rows; ++r) {
+        if (c.qpos_mode == 0) qp[r] = c.slots - c.rows + r;
+        else if (c.qpos_mode == 1) qp[r] = randint(-3, c.slots + 3);
+        else qp[r] = r;
+    }
+    if (c.qpos_mode == 1 && c.rows > 2) qp[1] = -1;  // a row that sees nothing
+
+    std::vector<double> ref;
+    cpu_attention(q, kc, vc, sp, qp, c.rows, c.slots, c.heads, c.kv_heads, c.hd, scale, c.window, ref);
+
+    DBuf<float> d_q(q), d_out((size_t)c.rows * c.heads * c.hd), d_gen((size_t)c.rows * c.heads * c.hd);
+    DBuf<uint16_t> d_k(kc), d_v(vc);
+    DBuf<int> d_sp(sp), d_qp(qp);
+
+    attention_generic<<<dim3(c.rows, c.heads), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_gen.p, c.rows, c.slots,
+                                                     c.heads, c.kv_heads, c.hd, scale, c.window);
+    CKL();
+    const std::vector<float> gen = d_gen.down();
+    report("attention_generic/" + c.name, rel_err(gen, ref), 1e-4);
+
+    if (c.prefill) {
+        CK(cudaMemset(d_out.p, 0xff, d_out.n * sizeof(float)));  // NaN garbage: every element must be written
+        launch_prefill(c.hd, d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_out.p, c.rows, c.slots, c.heads, c.kv_heads, scale,
+                       c.window);
+        CKL();
+        const std::vector<float> got = d_out.down();
+        const std::string kn = c.hd == 64 ? "attention_prefill_hd64/" : "attention_prefill_hd128/";
+        report(kn + c.name + "/vs_cpu", rel_err(got, ref), 2e-2);
+        std::vector<double> gd(gen.begin(), gen.end());
+        report(kn + c.name + "/vs_generic", rel_err(got, gd), 2e-2);
+    }
+    if (c.sps > 0) {
+        const int splits = (c.slots + c.sps - 1) / c.sps;
+        const size_t np = (size_t)c.rows * c.heads * splits;
+        DBuf<float> d_po(np * c.hd), d_pm(np), d_ps(np);
+        attention_decode_partial<<<dim3(splits, c.heads, c.rows), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_po.p,
+                                                                         d_pm.p, d_ps.p, c.rows, c.slots, c.heads,
+                                                                         c.kv_heads, c.hd, scale, c.window, c.sps);
+        CKL();
+        CK(cudaMemset(d_out.p, 0xff, d_out.n * sizeof(float)));
+        attention_decode_combine<<<dim3(c.heads, c.rows), (c.hd + 31) / 32 * 32>>>(d_po.p, d_pm.p, d_ps.p, d_out.p,
+                                                                                   c.rows, c.heads, c.hd, splits);
+        CKL();
+        report("attention_decode/" + c.name, rel_err(d_out.down(), ref), 1e-4);
+    }
+}
+
+static void test_attention() {
+    const AttnCase cases[] = {
+        {"gqa_hd64_r100_s300_shuffled", 100, 300, 8, 2, 64, 0, 0, 0, true, 64},
+        {"gqa_hd128_r100_s300_shuffled", 100, 300, 8, 2, 128, 0, 0, 0, true, 128},
+        {"window37_hd128_r130_s200", 130, 200, 8, 2, 128, 37, 0, 0, true, 0},
+        {"window37_hd64_r130_s200", 130, 200, 8, 2, 64, 37, 0, 0, true, 0},
+        {"randqpos_hd64_r77_s190", 77, 190, 8, 2, 64, 0, 0, 1, true, 50},
+        {"randqpos_hd128_r77_s190", 77, 190, 8, 2, 128, 0, 0, 1, true, 0},
+        {"causal_sorted_hd128_r256_s1000", 256, 1000, 8, 2, 128, 0, 1, 0, true, 0},
+        {"from0_sorted_hd128_r300_s300", 300, 300, 8, 2, 128, 0, 1, 2, true, 0},
+        {"from0_shuffled_hd64_r300_s300", 300, 300, 8, 2, 64, 0, 0, 2, true, 0},
+        {"from0_window100_hd128_r333_s333", 333, 333, 8, 2, 128, 100, 1, 2, true, 0},
+        {"from0_window100_hd64_r333_s333", 333, 333, 8, 2, 64, 100, 0, 2, true, 0},
+        {"mha_hd128_r64_s64", 64, 64, 4, 4, 128, 0, 1, 2, true, 0},
+        {"decode_hd128_r1_s5000", 1, 5000, 8, 2, 128, 0, 0, 0, false, 512},
+        {"decode_hd64_r1_s5000_window1000", 1, 5000, 8, 2, 64, 1000, 0, 0, false, 512},
+        {"decode_hd128_r3_s5000_randqpos", 3, 5000, 8, 2, 128, 0, 0, 1, false, 512},
+        {"decode_hd128_r1_s5000_prefillkernel", 1, 5000, 8, 2, 128, 0, 0, 0, true, 0},
+        {"hd80_r21_s300", 21, 300, 8, 2, 80, 0, 0, 0, false, 128},
+        {"hd100_r9_s257", 9, 257, 4, 1, 100, 0, 0, 1, false, 100},
+        {"hd256_r5_s400", 5, 400, 8, 2, 256, 0, 0, 0, false, 160},
+    };
+    for (const auto& c : cases) run_attention_case(c);
+}
+
+// ---------------- argmax / top-k ----------------
+static uint32_t h_key(float f) {
+    if (std::isnan(f)) return 0u;
+    uint32_t u = fbits(f);
+    if (u == 0x80000000u) u = 0u;
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+static void test_argmax() {
+    const int n = 151936;
+    int bad = 0;
+    for (int variant = 0; variant < 4; ++variant) {
+        std::vector<float> x = randn(n, 3.0f);
+        if (variant == 1) {  // ties and NaNs
+            x[0] = NAN;
+            x[777] = NAN;
+            x[1000] = 50.0f;
+            x[500] = 50.0f;
+            x[n - 1] = 50.0f;
+        }
+        if (variant == 2) x[n - 1] = 1e30f;
+        if (variant == 3) {
+            for (auto& v : x) v = -INFINITY;
+            x[3] = NAN;
+        }
+        int want = -1;
+        for (int i = 0; i < n; ++i)
+            if (!std::isnan(x[i]) && (want < 0 || x[i] > x[want])) want = i;
+        DBuf<float> d_x(x), d_v(1);
+        DBuf<int> d_i(1);
+        argmax_row<<<1, 1024>>>(d_x.p, n, d_i.p, d_v.p);
+        CKL();
+        const int gi = d_i.down()[0];
+        const float gv = d_v.down()[0];
+        if (gi != want || fbits(gv) != fbits(x[want])) {
+            ++bad;
+            printf("  argmax variant %d: got %d (%g) want %d (%g)\n", variant, gi, gv, want, x[want]);
+        }
+    }
+    report("argmax_row", bad, 0.0);
+}
+
+static void test_top_k() {
+    struct TK {
+        int n, k, variant;
+    };
+    const TK cases[] = {{151936, 1, 0}, {151936, 50, 0}, {151936, 256, 0}, {151936, 256, 1},
+                        {151936, 40, 1}, {100, 256, 1},  {1000, 256, 2},  {32000, 7, 3}};
+    int bad = 0;
+    for (const auto& c : cases) {
+        std::vector<float> x = randn(c.n, 3.0f);
+        if (c.variant == 1) {  // heavy ties, NaN, signed zeros
+            for (auto& v : x) v = std::round(v * 2.0f) / 2.0f;
+            for (int i = 0; i < c.n; i += 97) x[i] = NAN;
+            x[5] = -0.0f;
+            x[6] = 0.0f;
+        }
+        if (c.variant == 2) {  // everything equal
+            for (auto& v : x) v = 1.25f;
+        }
+        if (c.variant == 3) {  // -inf and a few large
+            for (int i = 0; i < c.n; i += 3) x[i] = -INFINITY;
+            x[c.n - 1] = 1e38f;
+            x[c.n - 2] = INFINITY;
+        }
+        std::vector<int> idx(c.n);
+        std::iota(idx.begin(), idx.end(), 0);
+        std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) {
+            const uint32_t ka = h_key(x[a]), kb = h_key(x[b]);
+            return ka > kb || (ka == kb && a < b);
+        });
+        DBuf<float> d_x(x), d_v(256);
+        DBuf<int> d_i(256);
+        top_k_row<<<1, 1024>>>(d_x.p, c.n, c.k, d_i.p, d_v.p);
+        CKL();
+        auto gi = d_i.down();
+        auto gv = d_v.down();
+        int case_bad = 0;
+        for (int i = 0; i < c.k; ++i) {
+            const int want = i < c.n ? idx[i] : -1;
+            const float wv = i < c.n ? x[want] : -INFINITY;
+            if (gi[i] != want || fbits(gv[i]) != fbits(wv)) ++case_bad;
+        }
+        if (case_bad) {
+            printf("  top_k n=%d k=%d variant=%d: %d mismatches (first: got %d want %d)\n", c.n, c.k, c.variant,
+                   case_bad, gi[0], idx[0]);
+            bad += case_bad;
+        }
+    }
+    report("top_k_row", bad, 0.0);
+}
+
+// ---------------- benchmark ----------------
+static void bench_prefill(int n, int hd, bool check) {
+    const int heads = 32, kvh = 8, rows = n, slots = n;
+    const int kv_dim = kvh * hd;
+    const float scale = 1.0f / std::sqrt((float)hd);
+    std::vector<float> q = randn((size_t)rows * heads * hd, 1.0f);
+    std::vector<uint16_t> kc((size_t)slots * kv_dim), vc((size_t)slots * kv_dim);
+    {
+        const std::vector<float> kf = randn(kc.size()), vf = randn(vc.size());
+        for (size_t i = 0; i < kc.size(); ++i) {
+            kc[i] = h_f2bf(kf[i]);
+            vc[i] = h_f2bf(vf[i]);
+        }
+    }
+    std::vector<int> sp(slots), qp(rows);
+    std::iota(sp.begin(), sp.end(), 0);
+    std::iota(qp.begin(), qp.end(), 0);
+    DBuf<float> d_q(q), d_out((size_t)rows * heads * hd);
+    DBuf<uint16_t> d_k(kc), d_v(vc);
+    DBuf<int> d_sp(sp), d_qp(qp);
+    for (int i = 0; i < 2; ++i)
+        launch_prefill(hd, d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_out.p, rows, slots, heads, kvh, scale, 0);
+    CKL();
+    CK(cudaDeviceSynchronize());
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    const int iters = 10;
+    CK(cudaEventRecord(e0));
+    for (int i = 0; i < iters; ++i)
+        launch_prefill(hd, d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_out.p, rows, slots, heads, kvh, scale, 0);
+    CK(cudaEventRecord(e1));
+    CK(cudaEventSynchronize(e1));
+    CKL();
+    float ms = 0;
+    CK(cudaEventElapsedTime(&ms, e0, e1));
+    ms /= iters;
+    const double flops = 4.0 * rows * (double)slots * hd * heads / 2.0;
+    printf("BENCH attention_prefill_hd%d rows=slots=%d heads=%d kv_heads=%d causal: %.3f ms, %.1f TFLOP/s\n", hd, n,
+           heads, kvh, ms, flops / (ms * 1e-3) / 1e12);
+    fflush(stdout);
+    CK(cudaEventDestroy(e0));
+    CK(cudaEventDestroy(e1));
+    if (check) {
+        DBuf<float> d_gen((size_t)rows * heads * hd);
+        attention_generic<<<dim3(rows, heads), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_gen.p, rows, slots, heads,
+                                                     kvh, hd, scale, 0);
+        CKL();
+        auto gen = d_gen.down();
+        auto got = d_out.down();
+        std::vector<double> gd(gen.begin(), gen.end());
+        report("attention_prefill_hd" + std::to_string(hd) + "/causal_" + std::to_string(n) + "/vs_generic",
+               rel_err(got, gd), 2e-2);
+    }
+}
+
+// Decode (one query row, long context): partial + combine, reported as KV bytes read per second.
+static void bench_decode(int slots, int sps) {
+    const int heads = 32, kvh = 8, hd = 128, rows = 1;
+    const int kv_dim = kvh * hd;
+    const int splits = (slots + sps - 1) / sps;
+    const float scale = 1.0f / std::sqrt((float)hd);
+    std::vector<float> q = randn((size_t)rows * heads * hd);
+    std::vector<uint16_t> kc((size_t)slots * kv_dim, 0x3f80), vc((size_t)slots * kv_dim, 0x3f80);
+    std::vector<int> sp(slots), qp(rows, slots);
+    std::iota(sp.begin(), sp.end(), 0);
+    DBuf<float> d_q(q), d_out((size_t)rows * heads * hd);
+    DBuf<uint16_t> d_k(kc), d_v(vc);
+    DBuf<int> d_sp(sp), d_qp(qp);
+    const size_t np = (size_t)rows * heads * splits;
+    DBuf<float> d_po(np * hd), d_pm(np), d_ps(np);
+    auto launch = [&]() {
+        attention_decode_partial<<<dim3(splits, heads, rows), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_po.p, d_pm.p,
+                                                                     d_ps.p, rows, slots, heads, kvh, hd, scale, 0, sps);
+        attention_decode_combine<<<dim3(heads, rows), hd>>>(d_po.p, d_pm.p, d_ps.p, d_out.p, rows, heads, hd, splits);
+    };
+    for (int i = 0; i < 3; ++i) launch();
+    CKL();
+    CK(cudaDeviceSynchronize());
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    const int iters = 20;
+    CK(cudaEventRecord(e0));
+    for (int i = 0; i < iters; ++i) launch();
+    CK(cudaEventRecord(e1));
+    CK(cudaEventSynchronize(e1));
+    CKL();
+    float ms = 0;
+    CK(cudaEventElapsedTime(&ms, e0, e1));
+    ms /= iters;
+    const double bytes = 2.0 * slots * (double)kv_dim * 2.0;
+    printf("BENCH attention_decode rows=1 slots=%d heads=%d kv_heads=%d hd=%d split=%d: %.1f us, %.0f GB/s of KV\n", slots,
+           heads, kvh, hd, sps, ms * 1e3, bytes / (ms * 1e-3) / 1e9);
+    fflush(stdout);
+    CK(cudaEventDestroy(e0));
+    CK(cudaEventDestroy(e1));
+}
+
+int main(int argc, char** argv) {
+    const bool bench_only = argc > 1 && strcmp(argv[1], "bench") == 0;  // timing (+ the large check) only
+    int dev = 0;
+    CK(cudaSetDevice(dev));
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, dev));
+    printf("device: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
+
+    if (!bench_only) {
+        test_convert();
+        test_embed();
+        test_rms_norm();
+        test_add_bias_rows();
+        test_rope();
+        test_swiglu();
+        test_store_kv();
+        test_attention();
+        test_argmax();
+        test_top_k();
+    }
+
+    bench_prefill(4096, 128, true);
+    bench_prefill(8192, 128, false);
+    bench_prefill(4096, 64, true);
+    bench_prefill(8192, 64, false);
+    bench_decode(32768, 512);
+
+    CK(cudaDeviceSynchronize());
+    printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "ALL PASSED", g_failures);
+    return g_failures ? 1 : 0;
+}

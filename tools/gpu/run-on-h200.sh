@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (no Java, no Maven there): unpacks the runtime that tools/gpu/package.sh built,
+# then, by MODE:
+#   check  — kernel self-test (nvcc), the CUDA JUnit tests, generate --backend cuda on fixture models
+#   bench  — measured ceilings (floors.py), the engine's bench on synthetic llama-3.1-8b, the PyTorch baseline
+#   all    — both
+# and prints a short table last. Output files go to $OUT (the device tool brings them back).
+set -uo pipefail
+mode="${1:-all}"
+cd "$(dirname "$0")/../.."
+carry=.gpu-carry
+OUT="${OUT:-$PWD/gpu-out}"
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+summary="$OUT/summary.txt"
+: > "$summary"
+note() { echo "$*" | tee -a "$summary"; }
+
+if [ ! -x "$carry/jre/bin/java" ]; then
+  tar -C "$carry" -xzf "$carry/jre.tgz"
+fi
+JAVA="$carry/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+CP="$carry/app/spts-engine.jar:$carry/app/lib/*"
+export SPTS_CUDA_LIBRARY_PATH="${SPTS_CUDA_LIBRARY_PATH:-}"
+# Where this image keeps NVRTC and cuBLASLt (pip wheels or the toolkit): added to the search path.
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib $(python3 -c 'import nvidia, os; p=os.path.dirname(nvidia.__path__[0]); print(" ".join(os.path.join(r) for r, _, f in os.walk(os.path.join(p, "nvidia")) if any(x.startswith(("libnvrtc.so", "libcublasLt.so")) for x in f)))' 2>/dev/null); do
+  SPTS_CUDA_LIBRARY_PATH="$SPTS_CUDA_LIBRARY_PATH:$d"
+done
+export SPTS_CUDA_LIBRARY_PATH="${SPTS_CUDA_LIBRARY_PATH#:}"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,noheader | tee "$OUT/gpu.txt"
+echo "library path: $SPTS_CUDA_LIBRARY_PATH"
+
+if [ "$mode" = check ] || [ "$mode" = all ]; then
+  t0=$(date +%s)
+  if nvcc -O3 -arch=sm_90 -std=c++17 -o "$OUT/selftest" tools/gpu/kernel_selftest.cu 2> "$OUT/selftest-build.log"; then
+    "$OUT/selftest" 2>&1 | tee "$OUT/selftest.txt"
+    note "kernel self-test: $(grep -c '^PASS' "$OUT/selftest.txt") pass, $(grep -c '^FAIL' "$OUT/selftest.txt") fail"
+  else
+    cat "$OUT/selftest-build.log"; note "kernel self-test: BUILD FAILED"
+  fi
+  $JAVA -cp "$CP:$carry/app/engine-tests.jar" -jar "$carry/junit-console.jar" execute \
+      --class-path "$CP:$carry/app/engine-tests.jar" \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaDriverSmokeTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaBackendContractTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaEngineParityTest \
+      --details=tree --disable-banner 2>&1 | tee "$OUT/junit.txt" | tail -60
+  note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit.txt" | tr -s ' ' | tr '\n' ' ')"
+  for m in llama-gqa-rope3 qwen2-bias-tied; do
+    $JAVA -jar "$carry/app/spts-engine.jar" generate inference-tornado/src/test/resources/parity/$m --backend cuda \
+        --prompt "The badge number of Ana Ruiz is" -n 16 --temperature 0 2>&1 | tee "$OUT/generate-$m.txt" | tail -3
+    note "generate --backend cuda $m: $(tail -1 "$OUT/generate-$m.txt")"
+  done
+  note "check took $(( $(date +%s) - t0 )) s"
+fi
+
+if [ "$mode" = bench ] || [ "$mode" = all ]; then
+  t0=$(date +%s)
+  python3 tools/gpu/floors.py > "$OUT/floors.json" 2> "$OUT/floors.log"; tail -1 "$OUT/floors.json"
+  $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" bench --backend cuda --preset llama-3.1-8b --preset-type bf16 \
+      --prompt-tokens ${BENCH_PROMPTS:-1024,4096,8192,16384,32768} --gen-tokens 64 --runs 2 --context 32832 \
+      2>&1 | tee "$OUT/bench-engine.txt" | grep -v '^loading'
+  python3 tools/gpu/pytorch_baseline.py ${BASELINE_ARGS:-} > "$OUT/baseline.json" 2> "$OUT/baseline.log"; tail -1 "$OUT/baseline.json"
+  note "bench took $(( $(date +%s) - t0 )) s"
+  grep '^|' "$OUT/bench-engine.txt" >> "$summary"
+  note "floors: $(tail -1 "$OUT/floors.json")"
+  note "pytorch: $(tail -1 "$OUT/baseline.json")"
+fi
+echo "==== summary"
+cat "$summary"
