@@ -4,7 +4,9 @@
 // Build & run (from the repository root, on a machine with an sm_90 GPU):
 //   nvcc -O3 -arch=sm_90 -std=c++17 -o selftest tools/gpu/kernel_selftest.cu && ./selftest
 // Prints one line per check: PASS|FAIL name max_rel_err (max |gpu - ref| / max |ref|,
-// or the fraction of mismatching elements for bit-exact checks). Exit code 1 on any FAIL.
+// or the fraction of mismatching elements for bit-exact checks), then BENCH lines for the
+// flash-attention prefill (causal, TFLOP/s = 4*rows*slots*head_dim*heads/2 / time) and the
+// split decode. Exit code 1 on any FAIL. `./selftest bench` runs only the timings.
 
 #include <algorithm>
 #include <cmath>

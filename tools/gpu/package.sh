@@ -15,19 +15,22 @@ mkdir -p "$out"
 ./mvnw -B -q -o -DskipTests package 2>/dev/null || ./mvnw -B -q -DskipTests package
 ./mvnw -B -q -o test-compile 2>/dev/null || ./mvnw -B -q test-compile
 
-if [ ! -f "$out/jre.tgz" ]; then
+# The modules jdeps reports for the engine and its libraries (java.desktop: Jinjava uses java.beans).
+# Uncompressed modules + xz packs smaller than jlink's zip (the carry limit is 64 MiB a call).
+if [ ! -f "$out/jre.txz" ]; then
   rm -rf "$out/jre"
-  jlink --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,java.desktop,java.xml,java.naming,java.sql,java.scripting,jdk.zipfs \
-    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$out/jre"
-  tar -C "$out" -czf "$out/jre.tgz" jre
+  jlink --add-modules java.base,java.desktop,java.logging,java.management,java.sql,jdk.incubator.vector,jdk.unsupported \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$out/jre"
+  tar -C "$out" -cf - jre | xz -9 -T0 > "$out/jre.txz"
   rm -rf "$out/jre"
 fi
+rm -f "$out/jre.tgz"
 
 rm -rf "$out/app" && mkdir -p "$out/app/lib"
 cp inference-tornado/target/spts-engine.jar "$out/app/"
 cp inference-tornado/target/lib/*.jar "$out/app/lib/"
-# Test classes and their resources (fixtures) as one jar; test-scope libraries beside them.
-(cd inference-tornado/target/test-classes && "$JAVA_HOME/bin/jar" cf "../../../$out/app/engine-tests.jar" .)
+# Test classes only: their resources (fixtures) travel in the working tree and go on the class path there.
+(cd inference-tornado/target/test-classes && "$JAVA_HOME/bin/jar" cf "../../../$out/app/engine-tests.jar" $(find . -name '*.class'))
 if [ ! -f "$out/junit-console.jar" ]; then
   ./mvnw -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:6.1.3 \
     -DoutputDirectory="$out" -Dmdep.stripVersion=true
