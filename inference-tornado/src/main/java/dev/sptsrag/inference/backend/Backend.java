@@ -98,7 +98,13 @@ public interface Backend extends AutoCloseable {
      */
     void topK(Activations x, int row, int k, int[] ids, float[] values);
 
+    /** Returns when every op issued so far has finished (a device may run them asynchronously). */
+    void synchronize();
+
     // ---- memory planning ---------------------------------------------------------------------
+
+    /** Bytes this backend holds now for weights, caches, activations and workspace (device memory on a GPU). */
+    long allocatedBytes();
 
     /** Bytes {@link #uploadMatrix} will hold for a {@code rows × cols} weight. */
     long matrixBytes(int rows, int cols);

@@ -82,15 +82,16 @@ final class BenchCommand implements Callable<Integer> {
                             measured++;
                         }
                     }
-                    rows.add(String.format("| %s | %s | %d | %d | %.2f | %.3f | %.2f | %.2f | %.3f | %.2f | %.1f |",
+                    rows.add(String.format("| %s | %s | %d | %d | %.2f | %.3f | %.2f | %.2f | %.3f | %.2f | %.2f | %.1f |",
                             loaded.config().name(), engine.backend().description(), length, genTokens,
                             prefill / measured, ttft / measured, decode / measured,
                             engine.deviceModel().matrixBytes() / GIB, engine.cache().bytes() / GIB,
-                            engine.memoryPlan().totalBytes() / GIB, loadSeconds));
+                            engine.memoryPlan().totalBytes() / GIB, engine.backend().allocatedBytes() / GIB,
+                            loadSeconds));
                 }
                 out.println("| model | backend | prompt | generated | prefill tok/s | TTFT s | decode tok/s | weights GiB "
-                        + "| KV GiB | planned GiB | load s |");
-                out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+                        + "| KV GiB | planned GiB | held GiB | load s |");
+                out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
                 rows.forEach(out::println);
             }
         }

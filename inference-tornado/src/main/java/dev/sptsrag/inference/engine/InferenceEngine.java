@@ -104,6 +104,7 @@ public final class InferenceEngine implements AutoCloseable {
         sampler.reset(options, seed);
 
         prefill(prompt);
+        backend.synchronize(); // a GPU runs the prefill asynchronously: time its end, not its issue
         long prefillEnd = System.nanoTime();
 
         TokenStreamDecoder decoder = tokenizer != null ? tokenizer.newStreamDecoder() : null;

@@ -298,6 +298,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void synchronize() {
+        // ops run on the calling thread's team and are complete when they return
+    }
+
+    @Override
+    public long allocatedBytes() {
+        return weightBytes + cacheBytes;
+    }
+
+    @Override
     public long matrixBytes(int rows, int cols) {
         return (long) rows * cols * 4;
     }

@@ -124,8 +124,15 @@ public final class CudaBackend implements Backend {
     }
 
     /** Device bytes this backend holds now (all of it planned; nothing is allocated per token). */
+    @Override
     public long allocatedBytes() {
         return memory.allocatedBytes();
+    }
+
+    @Override
+    public void synchronize() {
+        device.bind();
+        device.driver().streamSynchronize(device.stream());
     }
 
     // ---- memory -------------------------------------------------------------------------------
