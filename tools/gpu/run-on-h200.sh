@@ -46,14 +46,26 @@ if [ "$mode" = check ] || [ "$mode" = all ]; then
       --select-class dev.sptsrag.inference.backend.cuda.CudaDriverSmokeTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaBackendContractTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaEngineParityTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaSptsParityTest \
       --details=tree --disable-banner 2>&1 | tee "$OUT/junit.txt" | tail -60
   note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit.txt" | tr -s ' ' | tr '\n' ' ')"
+  grep -aE 'worst|argmax equal|overlap|SPTS GPU' "$OUT/junit.txt" >> "$summary"
   for m in llama-gqa-rope3 qwen2-bias-tied; do
     $JAVA -jar "$carry/app/spts-engine.jar" generate inference-tornado/src/test/resources/parity/$m --backend cuda \
         --prompt "The badge number of Ana Ruiz is" -n 16 --temperature 0 2>&1 | tee "$OUT/generate-$m.txt" | tail -3
     note "generate --backend cuda $m: $(tail -1 "$OUT/generate-$m.txt")"
   done
   note "check took $(( $(date +%s) - t0 )) s"
+fi
+
+if [ "$mode" = spts ]; then
+  t0=$(date +%s)
+  $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" bench --backend cuda --preset llama-3.1-8b --preset-type bf16 \
+      --prompt-tokens ${SPTS_PROMPTS:-8192,16384,32768} --gen-tokens 128 --runs 2 --context 32896 \
+      --skip off --skip llama:pap --skip llama:pap-ltp --skip llama \
+      2>&1 | tee "$OUT/bench-spts.txt" | grep -v '^loading'
+  note "spts bench took $(( $(date +%s) - t0 )) s"
+  grep '^|' "$OUT/bench-spts.txt" >> "$summary"
 fi
 
 if [ "$mode" = bench ] || [ "$mode" = all ]; then

@@ -82,6 +82,23 @@ public interface Backend extends AutoCloseable {
     /** Copies rows {@code [srcRow, srcRow + rows)} of {@code src} to rows starting at {@code dstRow} of {@code dst}. */
     void copyRows(Activations src, int srcRow, Activations dst, int dstRow, int rows);
 
+    // ---- token subsets (SPTS) -----------------------------------------------------------------
+
+    /** {@code dst[i] = src[rows[i]]} for i below {@code count}. */
+    void gatherRows(Activations src, int[] rows, int count, Activations dst);
+
+    /** {@code dst[rows[i]] += src[i]} for i below {@code count}; the rows are distinct. */
+    void scatterAddRows(Activations src, int[] rows, int count, Activations dst);
+
+    /**
+     * The partial attention probe: for the query in row {@code queryRow} of {@code q} (at position
+     * {@code queryPosition}) against the first {@code count} rows of {@code k} (at {@code keyPositions}),
+     * {@code scores[n] = mean over query heads of softmax_n(q_h · k_n · scale)}, where each query head
+     * uses its KV head and keys outside a sliding window score 0. Waits for the result.
+     */
+    void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count, int[] keyPositions,
+                     AttentionShape shape, float[] scores);
+
     /** Copies {@code rows} host rows ({@code src}, row-major) into {@code x} starting at row {@code firstRow}. */
     void writeRows(float[] src, int rows, Activations x, int firstRow);
 

@@ -7,6 +7,7 @@ import dev.sptsrag.inference.engine.InferenceEngine;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.engine.TokenListener;
 import dev.sptsrag.inference.model.LoadedModel;
+import dev.sptsrag.inference.spts.SkipBudget;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,6 +41,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Prompt lengths, comma-separated; one model load measures them all (default ${DEFAULT-VALUE}).")
     List<Integer> promptTokens;
 
+    @Option(names = "--skip", paramLabel = "BUDGET",
+            description = "SPTS skip budgets to measure, repeatable (off, default, llama:pap, a JSON object...); default: off.")
+    List<String> skips = new ArrayList<>();
+
     @Option(names = "--gen-tokens", defaultValue = "32", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
     int genTokens;
 
@@ -64,38 +69,48 @@ final class BenchCommand implements Callable<Integer> {
                 double loadSeconds = (System.nanoTime() - t0) / 1e9;
                 err.println("memory plan: " + engine.memoryPlan());
                 List<String> rows = new ArrayList<>();
-                for (int length : promptTokens) {
-                    int[] prompt = new SplittableRandom(11).ints(length, 0, loaded.config().vocabSize()).toArray();
-                    SamplingOptions greedy = SamplingOptions.greedy(genTokens);
-                    double prefill = 0, decode = 0, ttft = 0;
-                    int measured = 0;
-                    for (int run = 0; run < runs; run++) {
-                        GenerationResult r = engine.generate(new GenerationRequest(prompt, greedy), TokenListener.IGNORE);
-                        GenerationMetrics m = r.metrics();
-                        err.printf("prompt %d, run %d: prefill %.2f tok/s, TTFT %.3f s, decode %.2f tok/s%n", length,
-                                run + 1, m.prefillTokensPerSecond(), m.timeToFirstTokenNanos() / 1e9,
-                                m.decodeTokensPerSecond());
-                        if (runs == 1 || run > 0) {
-                            prefill += m.prefillTokensPerSecond();
-                            decode += m.decodeTokensPerSecond();
-                            ttft += m.timeToFirstTokenNanos() / 1e9;
-                            measured++;
-                        }
+                for (String skip : skips.isEmpty() ? List.of("off") : skips) {
+                    SkipBudget budget = SkipBudget.parse(skip, loaded.config());
+                    for (int length : promptTokens) {
+                        rows.add(measure(engine, loaded, skip, budget, length, loadSeconds, err));
                     }
-                    rows.add(String.format("| %s | %s | %d | %d | %.2f | %.3f | %.2f | %.2f | %.3f | %.2f | %.2f | %.1f |",
-                            loaded.config().name(), engine.backend().description(), length, genTokens,
-                            prefill / measured, ttft / measured, decode / measured,
-                            engine.deviceModel().matrixBytes() / GIB, engine.cache().bytes() / GIB,
-                            engine.memoryPlan().totalBytes() / GIB, engine.backend().allocatedBytes() / GIB,
-                            loadSeconds));
                 }
-                out.println("| model | backend | prompt | generated | prefill tok/s | TTFT s | decode tok/s | weights GiB "
-                        + "| KV GiB | planned GiB | held GiB | load s |");
-                out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+                out.println("| model | backend | skip | prompt | generated | prefill tok/s | TTFT s | decode tok/s | total s "
+                        + "| weights GiB | KV GiB | planned GiB | held GiB | load s |");
+                out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
                 rows.forEach(out::println);
             }
         }
         return 0;
+    }
+
+    /** Runs one (budget, prompt length) cell {@code --runs} times; the table row of the measured runs. */
+    private String measure(InferenceEngine engine, LoadedModel loaded, String skip, SkipBudget budget, int length,
+                           double loadSeconds, PrintWriter err) {
+        int[] prompt = new SplittableRandom(11).ints(length, 0, loaded.config().vocabSize()).toArray();
+        SamplingOptions greedy = SamplingOptions.greedy(genTokens);
+        double prefill = 0, decode = 0, ttft = 0, total = 0;
+        int measured = 0;
+        for (int run = 0; run < runs; run++) {
+            GenerationResult r = engine.generate(new GenerationRequest(prompt, greedy, budget), TokenListener.IGNORE);
+            GenerationMetrics m = r.metrics();
+            double seconds = (m.timeToFirstTokenNanos() + m.decodeNanos()) / 1e9;
+            err.printf("skip %s, prompt %d, run %d: prefill %.2f tok/s, TTFT %.3f s, decode %.2f tok/s, total %.3f s%s%n",
+                    skip, length, run + 1, m.prefillTokensPerSecond(), m.timeToFirstTokenNanos() / 1e9,
+                    m.decodeTokensPerSecond(), seconds, r.skipStatistics() == null ? "" : "\n    " + r.skipStatistics());
+            if (runs == 1 || run > 0) {
+                prefill += m.prefillTokensPerSecond();
+                decode += m.decodeTokensPerSecond();
+                ttft += m.timeToFirstTokenNanos() / 1e9;
+                total += seconds;
+                measured++;
+            }
+        }
+        return String.format("| %s | %s | %s | %d | %d | %.2f | %.3f | %.2f | %.3f | %.2f | %.3f | %.2f | %.2f | %.1f |",
+                loaded.config().name(), engine.backend().description(), skip, length, genTokens, prefill / measured,
+                ttft / measured, decode / measured, total / measured, engine.deviceModel().matrixBytes() / GIB,
+                engine.cache().bytes() / GIB, engine.memoryPlan().totalBytes() / GIB,
+                engine.backend().allocatedBytes() / GIB, loadSeconds);
     }
 
     private static final double GIB = 1L << 30;

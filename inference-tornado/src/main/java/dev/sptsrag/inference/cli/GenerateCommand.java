@@ -6,6 +6,7 @@ import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.InferenceEngine;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.model.LoadedModel;
+import dev.sptsrag.inference.spts.SkipBudget;
 import dev.sptsrag.inference.tokenizer.ChatMessage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,6 +77,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed: the same seed gives the same output.")
     Long seed;
 
+    @Option(names = "--skip", defaultValue = "off", paramLabel = "BUDGET",
+            description = "SPTS skip budget: off, default, llama, qwen (optionally :pap or :pap-ltp), or a JSON object "
+                    + "(docs/spts.md). Default: ${DEFAULT-VALUE}.")
+    String skip;
+
     @Option(names = "--stop", description = "Stop before this text (repeatable).")
     List<String> stops = new ArrayList<>();
 
@@ -105,7 +111,8 @@ final class GenerateCommand implements Callable<Integer> {
                         + engine.backend().description() + ", context " + context);
                 err.println("memory plan: " + engine.memoryPlan());
                 int[] tokens = promptTokens(loaded);
-                GenerationResult result = engine.generate(new GenerationRequest(tokens, sampling), (id, text) -> {
+                SkipBudget budget = SkipBudget.parse(skip, loaded.config());
+                GenerationResult result = engine.generate(new GenerationRequest(tokens, sampling, budget), (id, text) -> {
                     out.print(text);
                     out.flush();
                     return true;
@@ -116,6 +123,9 @@ final class GenerateCommand implements Callable<Integer> {
                                 + "decode %.2f tok/s | finish %s%n",
                         loadNanos / 1e9, m.promptTokens(), m.prefillTokensPerSecond(), m.timeToFirstTokenNanos() / 1e9,
                         m.generatedTokens(), m.decodeTokensPerSecond(), result.finishReason());
+                if (result.skipStatistics() != null) {
+                    err.println("skip: " + budget + "\n      " + result.skipStatistics());
+                }
             }
         }
         return 0;

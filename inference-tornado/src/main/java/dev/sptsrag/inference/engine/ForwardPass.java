@@ -135,6 +135,15 @@ public final class ForwardPass {
         backend.matmul(lastHidden, 1, model.output(), logits);
     }
 
+    /**
+     * Makes row {@code row} of {@code hidden} (final hidden states computed elsewhere, e.g. by an SPTS
+     * prefill) the last batch, so that {@link #logits}, {@link #argmaxLogits} and decoding continue from it.
+     */
+    public void adoptHiddenState(Activations hidden, int row) {
+        backend.copyRows(hidden, row, x, 0, 1);
+        batchRows = 1;
+    }
+
     /** Rows of the last batch. */
     public int batchRows() { return batchRows; }
 }

@@ -7,6 +7,10 @@ import dev.sptsrag.inference.model.ModelWeights;
 import dev.sptsrag.inference.tokenizer.TokenStreamDecoder;
 import dev.sptsrag.inference.tokenizer.Tokenizer;
 
+import dev.sptsrag.inference.spts.SkipPlan;
+import dev.sptsrag.inference.spts.SkipStatistics;
+import dev.sptsrag.inference.spts.SptsPrefill;
+
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
@@ -30,6 +34,7 @@ public final class InferenceEngine implements AutoCloseable {
     private final int[] candidateIds = new int[Sampler.MAX_DEVICE_CANDIDATES];
     private final float[] candidateValues = new float[Sampler.MAX_DEVICE_CANDIDATES];
     private final DeviceMemoryPlan memoryPlan;
+    private SptsPrefill spts;
     private final int[] batchTokens;
     private final int[] batchPositions;
     private final int contextLength;
@@ -103,7 +108,14 @@ public final class InferenceEngine implements AutoCloseable {
         long seed = options.seed() != null ? options.seed() : new SecureRandom().nextLong();
         sampler.reset(options, seed);
 
-        prefill(prompt);
+        SkipPlan plan = SkipPlan.resolve(request.skipBudget(), config, prompt.length);
+        SkipStatistics skipped = null;
+        if (plan.skipsAny()) {
+            skipped = spts().run(prompt, plan, cache);
+            forward.adoptHiddenState(spts.hiddenStates(), prompt.length - 1);
+        } else {
+            prefill(prompt);
+        }
         backend.synchronize(); // a GPU runs the prefill asynchronously: time its end, not its issue
         long prefillEnd = System.nanoTime();
 
@@ -158,7 +170,36 @@ public final class InferenceEngine implements AutoCloseable {
         }
         GenerationMetrics metrics = new GenerationMetrics(prompt.length, count, prefillEnd - start,
                 firstToken - start, end - firstToken);
-        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, metrics);
+        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, metrics, skipped);
+    }
+
+    /**
+     * The SPTS prefill's buffers, for the whole context: allocated at the first request with a skip
+     * budget, so an engine that never skips does not pay for them.
+     */
+    private SptsPrefill spts() {
+        if (spts == null) {
+            spts = new SptsPrefill(model, contextLength);
+        }
+        return spts;
+    }
+
+    /** Logits after the last token the engine processed (the prompt's last, or the last decoded one). */
+    public synchronized void lastLogits(float[] dst) {
+        forward.logits(forward.batchRows() - 1, dst);
+    }
+
+    /**
+     * Runs one token at {@code position} through the model after the sequence in the cache (teacher
+     * forcing, for evaluation); {@link #lastLogits} then gives the logits that follow it.
+     */
+    public synchronized void decode(int token, int position) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (" + config.vocabSize() + ")");
+        }
+        batchTokens[0] = token;
+        batchPositions[0] = position;
+        forward.forward(batchTokens, batchPositions, 1, cache);
     }
 
     /** Samples from the last row: from device-side candidates when they decide exactly, else from all logits. */

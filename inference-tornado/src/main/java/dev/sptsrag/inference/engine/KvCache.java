@@ -33,7 +33,12 @@ public final class KvCache {
     /** Slots filled in layer {@code l}. */
     public int filled(int l) { return filled[l]; }
 
-    void advance(int l, int slots) {
+    /** Records {@code slots} more filled slots in layer {@code l} (after the backend stored them). */
+    public void advance(int l, int slots) {
+        if (slots < 0 || filled[l] + slots > capacity) {
+            throw new IllegalArgumentException("layer " + l + ": " + filled[l] + " + " + slots + " slots exceed capacity "
+                    + capacity);
+        }
         filled[l] += slots;
     }
 

@@ -1,5 +1,11 @@
 package dev.sptsrag.inference.testing;
 
+import dev.sptsrag.inference.spts.SkipBudget;
+import dev.sptsrag.inference.spts.SkipMode;
+import dev.sptsrag.inference.spts.SkipPlan;
+import java.util.ArrayList;
+import java.util.List;
+
 import dev.sptsrag.inference.model.LayerWeights;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
@@ -140,6 +146,220 @@ public final class Float64Reference {
             out[t] = mul(output, rmsNorm(x[t], outputNorm));
         }
         return out;
+    }
+
+    /** What the float64 SPTS reference chose and computed. */
+    public record SptsReference(double[][] logits, int[][] attentionTokens, int[][] ffnTokens) {
+    }
+
+    /**
+     * SPTS written out independently in float64: the prompt under {@code plan}, then each token of
+     * {@code continuation} decoded against every layer's kept keys and values. {@code logits[0]} follows
+     * the prompt, {@code logits[i]} the i-th continuation token. Attention- and FFN-active tokens per
+     * layer are returned for comparison with the engine's choice.
+     */
+    public SptsReference spts(int[] prompt, int[] continuation, SkipPlan plan) {
+        SkipBudget b = plan.budget();
+        int n = prompt.length;
+        double[][] x = new double[n][];
+        for (int t = 0; t < n; t++) {
+            x[t] = embedding[prompt[t]].clone();
+        }
+        List<List<double[][]>> kept = new ArrayList<>(); // per layer: {position}, k, v
+        int[][] attentionTokens = new int[c.layerCount()][];
+        int[][] ffnTokens = new int[c.layerCount()][];
+        int[] cand = new int[n];
+        for (int i = 0; i < n; i++) {
+            cand[i] = i;
+        }
+        double[] lastScores = null;
+        for (int l = 0; l < c.layerCount(); l++) {
+            double[][][] m = matrices[l];
+            if (plan.removedBefore(l) > 0) {
+                int[] keep = select(lastScores, cand.length, cand.length - plan.removedBefore(l), b);
+                int[] next = new int[keep.length];
+                double[] nextScores = new double[keep.length];
+                for (int i = 0; i < keep.length; i++) {
+                    next[i] = cand[keep[i]];
+                    nextScores[i] = lastScores[keep[i]];
+                }
+                cand = next;
+                lastScores = nextScores;
+            }
+            int nc = cand.length;
+            double[][] h = new double[nc][], k = new double[nc][];
+            for (int i = 0; i < nc; i++) {
+                h[i] = rmsNorm(x[cand[i]], layers[l][ATTN_NORM]);
+                k[i] = add(mul(m[1], h[i]), layers[l][BK]);
+                rope(k[i], c.kvHeadCount(), cand[i]);
+            }
+            double[] scores = null;
+            if (plan.probes(l)) {
+                double[] q = add(mul(m[0], h[nc - 1]), layers[l][BQ]);
+                int qp = cand[nc - 1];
+                rope(q, c.headCount(), qp);
+                scores = new double[nc];
+                for (int hd = 0; hd < c.headCount(); hd++) {
+                    int kvh = hd / c.groupSize();
+                    double[] s = new double[nc];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int i = 0; i < nc; i++) {
+                        if (c.slidingWindow() > 0 && qp - cand[i] >= c.slidingWindow()) {
+                            s[i] = Double.NEGATIVE_INFINITY;
+                            continue;
+                        }
+                        double dot = 0;
+                        for (int d = 0; d < c.headDim(); d++) {
+                            dot += q[hd * c.headDim() + d] * k[i][kvh * c.headDim() + d];
+                        }
+                        s[i] = dot / Math.sqrt(c.headDim());
+                        max = Math.max(max, s[i]);
+                    }
+                    double sum = 0;
+                    for (int i = 0; i < nc; i++) {
+                        sum += Math.exp(s[i] - max);
+                    }
+                    for (int i = 0; i < nc; i++) {
+                        scores[i] += Math.exp(s[i] - max) / sum / c.headCount();
+                    }
+                }
+                lastScores = scores;
+            }
+            int[] active = plan.skips(l) ? select(scores, nc, plan.active(l), b) : range(nc);
+            List<double[][]> layerKv = new ArrayList<>();
+            double[][] q = new double[nc][];
+            for (int a : active) {
+                q[a] = add(mul(m[0], h[a]), layers[l][BQ]);
+                rope(q[a], c.headCount(), cand[a]);
+                double[] v = add(mul(m[2], h[a]), layers[l][BV]);
+                layerKv.add(new double[][] {{cand[a]}, k[a], v});
+            }
+            kept.add(layerKv);
+            attentionTokens[l] = tokensOf(cand, active);
+            double[][] updates = new double[nc][];
+            for (int a : active) {
+                updates[a] = mul(m[3], attend(q[a], cand[a], layerKv));
+            }
+            for (int a : active) {
+                addInto(x[cand[a]], updates[a]);
+            }
+            int[] ffn = plan.skips(l) && b.mode() != SkipMode.PAP ? select(scores, nc, plan.active(l), b) : range(nc);
+            ffnTokens[l] = tokensOf(cand, ffn);
+            for (int f : ffn) {
+                addInto(x[cand[f]], ffnUpdate(l, x[cand[f]]));
+            }
+        }
+        double[][] logits = new double[continuation.length + 1][];
+        logits[0] = mul(output, rmsNorm(x[n - 1], outputNorm));
+        for (int j = 0; j < continuation.length; j++) {
+            int pos = n + j;
+            double[] xt = embedding[continuation[j]].clone();
+            for (int l = 0; l < c.layerCount(); l++) {
+                double[][][] m = matrices[l];
+                double[] h = rmsNorm(xt, layers[l][ATTN_NORM]);
+                double[] q = add(mul(m[0], h), layers[l][BQ]);
+                double[] k = add(mul(m[1], h), layers[l][BK]);
+                double[] v = add(mul(m[2], h), layers[l][BV]);
+                rope(q, c.headCount(), pos);
+                rope(k, c.kvHeadCount(), pos);
+                kept.get(l).add(new double[][] {{pos}, k, v});
+                addInto(xt, mul(m[3], attend(q, pos, kept.get(l))));
+                addInto(xt, ffnUpdate(l, xt));
+            }
+            logits[j + 1] = mul(output, rmsNorm(xt, outputNorm));
+        }
+        return new SptsReference(logits, attentionTokens, ffnTokens);
+    }
+
+    /** Attention of one query at {@code pos} over the kept entries it may see. */
+    private double[] attend(double[] q, int pos, List<double[][]> kv) {
+        double[] att = new double[c.queryDim()];
+        for (int hd = 0; hd < c.headCount(); hd++) {
+            int kvh = hd / c.groupSize();
+            double[] s = new double[kv.size()];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < kv.size(); j++) {
+                int p = (int) kv.get(j)[0][0];
+                if (p > pos || (c.slidingWindow() > 0 && pos - p >= c.slidingWindow())) {
+                    s[j] = Double.NEGATIVE_INFINITY;
+                    continue;
+                }
+                double dot = 0;
+                for (int d = 0; d < c.headDim(); d++) {
+                    dot += q[hd * c.headDim() + d] * kv.get(j)[1][kvh * c.headDim() + d];
+                }
+                s[j] = dot / Math.sqrt(c.headDim());
+                max = Math.max(max, s[j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < s.length; j++) {
+                s[j] = Math.exp(s[j] - max);
+                sum += s[j];
+            }
+            for (int j = 0; j < s.length; j++) {
+                for (int d = 0; d < c.headDim(); d++) {
+                    att[hd * c.headDim() + d] += s[j] / sum * kv.get(j)[2][kvh * c.headDim() + d];
+                }
+            }
+        }
+        return att;
+    }
+
+    private double[] ffnUpdate(int l, double[] x) {
+        double[][][] m = matrices[l];
+        double[] h = rmsNorm(x, layers[l][FFN_NORM]);
+        double[] g = mul(m[4], h), u = mul(m[5], h);
+        for (int i = 0; i < g.length; i++) {
+            g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+        }
+        return mul(m[6], g);
+    }
+
+    /** Last row, sinks, recent rows, then the highest scores (ties: the earlier row); ascending. */
+    private static int[] select(double[] scores, int n, int budget, SkipBudget b) {
+        int m = Math.min(n, budget);
+        java.util.TreeSet<Integer> chosen = new java.util.TreeSet<>();
+        chosen.add(n - 1);
+        for (int i = 0; i < Math.min(b.sinkTokens(), n) && chosen.size() < m; i++) {
+            chosen.add(i);
+        }
+        for (int i = n - 2; i >= Math.max(0, n - 1 - b.recentTokens()) && chosen.size() < m; i--) {
+            chosen.add(i);
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, c2) -> {
+            int cmp = Double.compare(scores[c2], scores[a]);
+            return cmp != 0 ? cmp : Integer.compare(a, c2);
+        });
+        for (int j = 0; j < n && chosen.size() < m; j++) {
+            chosen.add(order[j]);
+        }
+        return chosen.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+
+    private static int[] tokensOf(int[] cand, int[] rows) {
+        int[] t = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            t[i] = cand[rows[i]];
+        }
+        return t;
+    }
+
+    private static void addInto(double[] x, double[] d) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += d[i];
+        }
     }
 
     private void rope(double[] vec, int heads, int pos) {

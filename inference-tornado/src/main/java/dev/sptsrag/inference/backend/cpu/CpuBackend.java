@@ -16,6 +16,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 /**
  * The reference backend: float32 everywhere, SIMD through the Vector API, all cores through a
@@ -233,6 +234,84 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("copyRows out of bounds: " + s.name() + " -> " + d.name());
         }
         System.arraycopy(s.data(), srcRow * s.cols(), d.data(), dstRow * d.cols(), rows * s.cols());
+    }
+
+    @Override
+    public void gatherRows(Activations src, int[] rows, int count, Activations dst) {
+        CpuActivations s = (CpuActivations) src;
+        CpuActivations d = (CpuActivations) dst;
+        checkRows(d, count);
+        checkWidths(s, d);
+        int c = s.cols();
+        for (int i = 0; i < count; i++) {
+            Objects.checkIndex(rows[i], s.rows());
+            System.arraycopy(s.data(), rows[i] * c, d.data(), i * c, c);
+        }
+    }
+
+    @Override
+    public void scatterAddRows(Activations src, int[] rows, int count, Activations dst) {
+        CpuActivations s = (CpuActivations) src;
+        CpuActivations d = (CpuActivations) dst;
+        checkRows(s, count);
+        checkWidths(s, d);
+        int c = s.cols();
+        float[] a = s.data();
+        float[] b = d.data();
+        for (int i = 0; i < count; i++) {
+            int base = Objects.checkIndex(rows[i], d.rows()) * c;
+            for (int j = 0; j < c; j++) {
+                b[base + j] += a[i * c + j];
+            }
+        }
+    }
+
+    @Override
+    public void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count,
+                            int[] keyPositions, AttentionShape shape, float[] scores) {
+        CpuActivations qa = (CpuActivations) q;
+        CpuActivations ka = (CpuActivations) k;
+        checkRows(qa, queryRow + 1);
+        checkRows(ka, count);
+        int hd = shape.headDim();
+        int group = shape.groupSize();
+        java.util.Arrays.fill(scores, 0, count, 0f);
+        float[] logits = new float[count]; // per call, not per token: the probe runs once per layer
+        for (int h = 0; h < shape.headCount(); h++) {
+            int qBase = queryRow * qa.cols() + h * hd;
+            int kvOff = (h / group) * hd;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int n = 0; n < count; n++) {
+                int dist = queryPosition - keyPositions[n];
+                if (dist < 0 || (shape.slidingWindow() > 0 && dist >= shape.slidingWindow())) {
+                    logits[n] = Float.NEGATIVE_INFINITY;
+                    continue;
+                }
+                float dot = 0f;
+                int kBase = n * ka.cols() + kvOff;
+                for (int d = 0; d < hd; d++) {
+                    dot += qa.data()[qBase + d] * ka.data()[kBase + d];
+                }
+                logits[n] = dot * shape.scale();
+                max = Math.max(max, logits[n]);
+            }
+            double sum = 0;
+            for (int n = 0; n < count; n++) {
+                sum += logits[n] == Float.NEGATIVE_INFINITY ? 0 : Math.exp(logits[n] - max);
+            }
+            float inv = (float) (1.0 / (sum * shape.headCount()));
+            for (int n = 0; n < count; n++) {
+                if (logits[n] != Float.NEGATIVE_INFINITY) {
+                    scores[n] += (float) Math.exp(logits[n] - max) * inv;
+                }
+            }
+        }
+    }
+
+    private static void checkWidths(CpuActivations a, CpuActivations b) {
+        if (a.cols() != b.cols()) {
+            throw new IllegalArgumentException(a.name() + " has " + a.cols() + " columns, " + b.name() + " " + b.cols());
+        }
     }
 
     @Override

@@ -410,6 +410,95 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void gatherRows(Activations src, int[] rows, int count, Activations dst) {
+        device.bind();
+        Matrix32 s = (Matrix32) src;
+        Matrix32 d = rows(dst, count);
+        requireSameWidth(s, d);
+        checkRowIndices(rows, count, s.rows);
+        copyIntsToDevice(rows, count, rowIndexBuffer(count));
+        kernels.gatherRows(s.ptr, rowIndices, d.ptr, count, s.cols);
+        d.version++;
+    }
+
+    @Override
+    public void scatterAddRows(Activations src, int[] rows, int count, Activations dst) {
+        device.bind();
+        Matrix32 s = rows(src, count);
+        Matrix32 d = (Matrix32) dst;
+        requireSameWidth(s, d);
+        checkRowIndices(rows, count, d.rows);
+        copyIntsToDevice(rows, count, rowIndexBuffer(count));
+        kernels.scatterAddRows(s.ptr, rowIndices, d.ptr, count, s.cols);
+        d.version++;
+    }
+
+    @Override
+    public void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count,
+                            int[] keyPositions, AttentionShape shape, float[] scores) {
+        device.bind();
+        Matrix32 qa = rows(q, queryRow + 1);
+        Matrix32 ka = rows(k, count);
+        long keyPositionPtr = rowIndexBuffer(count);
+        copyIntsToDevice(keyPositions, count, keyPositionPtr);
+        ensureProbeWorkspace(shape.headCount(), count);
+        device.memset(probeScores, 0, (long) count * 4);
+        kernels.probeScores(qa.ptr + (long) queryRow * qa.cols * 4, ka.ptr, keyPositionPtr, queryPosition, probeLogits,
+                probeScores, count, shape.headCount(), shape.kvHeadCount(), shape.headDim(), shape.scale(),
+                shape.slidingWindow());
+        for (long at = 0; at < count; at += STAGING_FLOATS) {
+            int n = (int) Math.min(STAGING_FLOATS, count - at);
+            device.copyToHost(stagingHost, probeScores + at * 4, (long) n * 4);
+            MemorySegment.copy(stagingHost, F32, 0, scores, (int) at, n);
+        }
+    }
+
+    private long rowIndices;
+    private int rowIndexCapacity;
+    private long probeLogits;
+    private long probeScores;
+    private long probeCapacity;
+
+    /** Device room for {@code count} row indices; grows during the first SPTS prefill only. */
+    private long rowIndexBuffer(int count) {
+        if (count > rowIndexCapacity) {
+            if (rowIndices != 0) {
+                memory.free(rowIndices);
+            }
+            rowIndices = memory.allocate("row indices", (long) count * 4);
+            rowIndexCapacity = count;
+        }
+        return rowIndices;
+    }
+
+    private void ensureProbeWorkspace(int heads, int count) {
+        long need = (long) heads * count;
+        if (need > probeCapacity) {
+            if (probeLogits != 0) {
+                memory.free(probeLogits);
+                memory.free(probeScores);
+            }
+            probeLogits = memory.allocate("probe logits", need * 4);
+            probeScores = memory.allocate("probe scores", (long) count * 4);
+            probeCapacity = need;
+        }
+    }
+
+    private static void requireSameWidth(Matrix32 a, Matrix32 b) {
+        if (a.cols != b.cols) {
+            throw new IllegalArgumentException(a.name + " has " + a.cols + " columns, " + b.name + " " + b.cols);
+        }
+    }
+
+    private static void checkRowIndices(int[] rows, int count, int limit) {
+        for (int i = 0; i < count; i++) {
+            if (rows[i] < 0 || rows[i] >= limit) {
+                throw new IndexOutOfBoundsException("row index " + rows[i] + " outside 0.." + (limit - 1));
+            }
+        }
+    }
+
+    @Override
     public void writeRows(float[] src, int rows, Activations x, int firstRow) {
         device.bind();
         Matrix32 a = rows(x, firstRow + rows);

@@ -19,7 +19,8 @@ final class CudaKernels implements AutoCloseable {
     /** Every kernel the backend launches; the nvcc build test checks each is defined. */
     static final List<String> NAMES = List.of("convert_f32_to_bf16", "embed_rows", "rms_norm", "add_bias", "rope",
             "swiglu", "add_rows", "store_kv", "attention_prefill_hd64", "attention_prefill_hd128", "attention_generic",
-            "attention_decode_partial", "attention_decode_combine", "argmax_row", "top_k_row");
+            "attention_decode_partial", "attention_decode_combine", "argmax_row", "top_k_row", "gather_rows",
+            "scatter_add_rows", "probe_scores");
 
     private static final int BLOCK = 256;
 
@@ -41,6 +42,9 @@ final class CudaKernels implements AutoCloseable {
     private final Kernel decodeCombine;
     private final Kernel argmax;
     private final Kernel topK;
+    private final Kernel gatherRows;
+    private final Kernel scatterAddRows;
+    private final Kernel probeScores;
 
     /** A kernel function with its reusable argument block. */
     private record Kernel(MemorySegment function, KernelArgs args) {
@@ -66,6 +70,9 @@ final class CudaKernels implements AutoCloseable {
         decodeCombine = kernel("attention_decode_combine", 8);
         argmax = kernel("argmax_row", 4);
         topK = kernel("top_k_row", 5);
+        gatherRows = kernel("gather_rows", 5);
+        scatterAddRows = kernel("scatter_add_rows", 5);
+        probeScores = kernel("probe_scores", 12);
     }
 
     /** Compiles (or takes from the cache) and loads the kernels for {@code device}. */
@@ -188,6 +195,28 @@ final class CudaKernels implements AutoCloseable {
     void topKRow(long logits, int n, int k, long outIds, long outValues) {
         topK.args().setPointer(0, logits).setInt(1, n).setInt(2, k).setPointer(3, outIds).setPointer(4, outValues);
         launch(topK, 1, 1, 1, 1024);
+    }
+
+    // ---- token subsets (SPTS) -----------------------------------------------------------------
+
+    void gatherRows(long src, long rows, long dst, int count, int cols) {
+        gatherRows.args().setPointer(0, src).setPointer(1, rows).setPointer(2, dst).setInt(3, count).setInt(4, cols);
+        launch(gatherRows, gridFor((long) count * cols), 1, 1, BLOCK);
+    }
+
+    void scatterAddRows(long src, long rows, long dst, int count, int cols) {
+        scatterAddRows.args().setPointer(0, src).setPointer(1, rows).setPointer(2, dst).setInt(3, count)
+                .setInt(4, cols);
+        launch(scatterAddRows, gridFor((long) count * cols), 1, 1, BLOCK);
+    }
+
+    /** {@code scores} must be zeroed first: the heads add into it. */
+    void probeScores(long q, long k, long keyPositions, int queryPosition, long logits, long scores, int count,
+                     int heads, int kvHeads, int headDim, float scale, int window) {
+        probeScores.args().setPointer(0, q).setPointer(1, k).setPointer(2, keyPositions).setInt(3, queryPosition)
+                .setPointer(4, logits).setPointer(5, scores).setInt(6, count).setInt(7, heads).setInt(8, kvHeads)
+                .setInt(9, headDim).setFloat(10, scale).setInt(11, window);
+        launch(probeScores, heads, 1, 1, BLOCK);
     }
 
     @Override

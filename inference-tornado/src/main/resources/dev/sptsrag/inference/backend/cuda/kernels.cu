@@ -1128,3 +1128,68 @@ extern "C" __global__ void top_k_row(const float* logits, int n, int k, int* out
         }
     }
 }
+
+// ----------------------------------------------------------------------------------
+// Token subsets (SPTS): gather/scatter of rows and the partial attention probe.
+// ----------------------------------------------------------------------------------
+
+// dst[i][c] = src[rows[i]][c] for i < count. Launch: grid-stride over count*cols, block 256.
+extern "C" __global__ void gather_rows(const float* src, const int* rows, float* dst, int count, int cols) {
+    long long n = (long long)count * cols;
+    for (long long i = grid_stride_start(); i < n; i += grid_stride_step()) {
+        long long r = i / cols;
+        int c = (int)(i - r * cols);
+        dst[i] = src[(long long)rows[r] * cols + c];
+    }
+}
+
+// dst[rows[i]][c] += src[i][c] for i < count; rows are distinct, so no atomics.
+// Launch: grid-stride over count*cols, block 256.
+extern "C" __global__ void scatter_add_rows(const float* src, const int* rows, float* dst, int count, int cols) {
+    long long n = (long long)count * cols;
+    for (long long i = grid_stride_start(); i < n; i += grid_stride_step()) {
+        long long r = i / cols;
+        int c = (int)(i - r * cols);
+        dst[(long long)rows[r] * cols + c] += src[i];
+    }
+}
+
+// Partial attention probe, one block per query head: logits[h][n] = scale * q_h . k_{kvh}[n] for keys
+// visible from the query (causal by position, sliding window), then
+// scores[n] += softmax_n(logits[h]) / heads (scores must be zeroed first; heads add atomically).
+// q: float32 [q_cols] (the query row), k: float32 [count, kv_heads*head_dim], logits: workspace
+// [heads, count]. Launch: grid = heads, block = 256, static shared 128 B.
+extern "C" __global__ void probe_scores(const float* q, const float* k, const int* key_positions, int query_position,
+        float* logits, float* scores, int count, int heads, int kv_heads, int head_dim, float scale, int window) {
+    __shared__ float sh[32];
+    int h = blockIdx.x;
+    int kvh = h / (heads / kv_heads);
+    int kv_dim = kv_heads * head_dim;
+    const float* qh = q + (long long)h * head_dim;
+    float* lh = logits + (long long)h * count;
+    float local_max = krn_neg_inf();
+    for (int n = threadIdx.x; n < count; n += blockDim.x) {
+        int dist = query_position - key_positions[n];
+        float s = krn_neg_inf();
+        if (dist >= 0 && (window == 0 || dist < window)) {
+            const float* kn = k + (long long)n * kv_dim + (long long)kvh * head_dim;
+            float acc = 0.f;
+            for (int d = 0; d < head_dim; d++) acc = fmaf(qh[d], kn[d], acc);
+            s = acc * scale;
+        }
+        lh[n] = s;
+        local_max = fmaxf(local_max, s);
+    }
+    float m = block_max(local_max, sh);
+    float local_sum = 0.f;
+    for (int n = threadIdx.x; n < count; n += blockDim.x) {
+        float s = lh[n];
+        local_sum += s == krn_neg_inf() ? 0.f : expf(s - m);
+    }
+    float total = block_sum(local_sum, sh);
+    float inv = 1.f / (total * heads);
+    for (int n = threadIdx.x; n < count; n += blockDim.x) {
+        float s = lh[n];
+        if (s != krn_neg_inf()) atomicAdd(&scores[n], expf(s - m) * inv);
+    }
+}

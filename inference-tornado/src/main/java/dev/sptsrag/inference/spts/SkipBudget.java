@@ -1,0 +1,233 @@
+package dev.sptsrag.inference.spts;
+
+import dev.sptsrag.inference.ModelFormatException;
+import dev.sptsrag.inference.json.Json;
+import dev.sptsrag.inference.json.JsonValues;
+import dev.sptsrag.inference.model.Architecture;
+import dev.sptsrag.inference.model.ModelConfig;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The per-request SPTS contract: which mechanisms run, from which layer, and how many tokens each
+ * stage keeps. Layers are 0-based. Stage {@code k} runs from {@code boundaries[k-1]} (or
+ * {@code startLayer}) up to {@code boundaries[k]} with {@code stageBudgets[k]} active tokens; the last
+ * budget continues to the final layer. At every boundary (mode {@link SkipMode#SPTS}) up to
+ * {@code removalPerBoundary} candidates are removed for good.
+ *
+ * @param mode               which mechanisms run
+ * @param startLayer         first layer that may skip; earlier layers run every token
+ * @param boundaries         stage boundaries, strictly increasing, each after {@code startLayer}
+ * @param stageBudgets       active tokens per stage, one per boundary (the last continues)
+ * @param removalPerBoundary candidates removed at each boundary (SPTS mode)
+ * @param sinkTokens         first tokens always kept active (attention sinks); 0 by default
+ * @param recentTokens       last tokens always kept active (besides the last one, which always is)
+ */
+public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
+                         int sinkTokens, int recentTokens) {
+
+    /** No skipping. */
+    public static final SkipBudget OFF = new SkipBudget(SkipMode.FULL, 0, new int[0], new int[0], 0, 0, 0);
+
+    /** The paper's Llama-3.1-8B setting (32 layers). */
+    public static final SkipBudget LLAMA_3_1_8B = new SkipBudget(SkipMode.SPTS, 10, new int[] {13, 18, 23, 28},
+            new int[] {9 * 1024, 7 * 1024, 4 * 1024, 2 * 1024}, 1024, 0, 0);
+
+    /** The paper's Qwen-2.5-7B setting (28 layers). */
+    public static final SkipBudget QWEN_2_5_7B = new SkipBudget(SkipMode.SPTS, 9, new int[] {12, 16, 20, 24},
+            new int[] {13 * 1024, 10 * 1024, 7 * 1024, 4 * 1024}, 2 * 1024, 0, 0);
+
+    private static final Map<String, Integer> PAPER_DEPTHS = Map.of("llama", 32, "qwen", 28);
+
+    public SkipBudget {
+        if (mode == null) {
+            throw new IllegalArgumentException("skip budget: mode is required (FULL, PAP, PAP_LTP or SPTS)");
+        }
+        boundaries = boundaries == null ? new int[0] : boundaries.clone();
+        stageBudgets = stageBudgets == null ? new int[0] : stageBudgets.clone();
+        if (mode != SkipMode.FULL) {
+            if (startLayer < 0) {
+                throw new IllegalArgumentException("skip budget: startLayer must be >= 0, was " + startLayer);
+            }
+            if (stageBudgets.length == 0) {
+                throw new IllegalArgumentException("skip budget: stageBudgets needs at least one budget");
+            }
+            if (boundaries.length != stageBudgets.length) {
+                throw new IllegalArgumentException("skip budget: one stage budget per boundary; " + boundaries.length
+                        + " boundaries but " + stageBudgets.length + " budgets");
+            }
+            int previous = startLayer;
+            for (int i = 0; i < boundaries.length; i++) {
+                if (boundaries[i] <= previous) {
+                    throw new IllegalArgumentException("skip budget: boundaries must increase and come after startLayer "
+                            + startLayer + "; boundary " + i + " is " + boundaries[i] + " after " + previous);
+                }
+                previous = boundaries[i];
+            }
+            for (int i = 0; i < stageBudgets.length; i++) {
+                if (stageBudgets[i] < 1) {
+                    throw new IllegalArgumentException("skip budget: stageBudgets[" + i + "] must be >= 1 token, was "
+                            + stageBudgets[i]);
+                }
+            }
+            if (removalPerBoundary < 0) {
+                throw new IllegalArgumentException("skip budget: removalPerBoundary must be >= 0, was " + removalPerBoundary);
+            }
+            if (sinkTokens < 0 || recentTokens < 0) {
+                throw new IllegalArgumentException("skip budget: sinkTokens and recentTokens must be >= 0, were "
+                        + sinkTokens + " and " + recentTokens);
+            }
+            int smallest = Arrays.stream(stageBudgets).min().orElseThrow();
+            if (sinkTokens + recentTokens + 1 > smallest) {
+                throw new IllegalArgumentException("skip budget: sinkTokens + recentTokens + the last token ("
+                        + (sinkTokens + recentTokens + 1) + ") must fit the smallest stage budget (" + smallest + ")");
+            }
+        }
+    }
+
+    /**
+     * A named budget for {@code config}: {@code off}; {@code llama} or {@code qwen} (the paper's settings
+     * for those families, layer positions scaled to this model's depth); {@code default} (the setting of
+     * the model's family); optionally suffixed {@code :pap} or {@code :pap-ltp} for the ablation modes.
+     */
+    public static SkipBudget preset(String name, ModelConfig config) {
+        String[] parts = name.trim().toLowerCase(Locale.ROOT).split(":", 2);
+        String family = parts[0];
+        SkipMode mode = parts.length == 1 ? SkipMode.SPTS : switch (parts[1]) {
+            case "pap" -> SkipMode.PAP;
+            case "pap-ltp" -> SkipMode.PAP_LTP;
+            case "spts" -> SkipMode.SPTS;
+            default -> throw new IllegalArgumentException("unknown skip mode '" + parts[1] + "' in preset '" + name
+                    + "'; use :pap, :pap-ltp or :spts");
+        };
+        if (family.equals("off") || family.equals("full")) {
+            return OFF;
+        }
+        if (family.equals("default")) {
+            family = config.architecture() == Architecture.QWEN2 ? "qwen" : "llama";
+        }
+        SkipBudget paper = switch (family) {
+            case "llama" -> LLAMA_3_1_8B;
+            case "qwen" -> QWEN_2_5_7B;
+            default -> throw new IllegalArgumentException("unknown skip preset '" + name
+                    + "'; use off, default, llama or qwen (optionally with :pap or :pap-ltp)");
+        };
+        return paper.scaledTo(PAPER_DEPTHS.get(family), config.layerCount()).withMode(mode);
+    }
+
+    /**
+     * A budget given as a preset name (see {@link #preset}) or as a JSON object, e.g.
+     * {@code {"mode":"SPTS","startLayer":10,"boundaries":[13,18],"stageBudgets":[9216,4096],
+     * "removalPerBoundary":1024,"sinkTokens":0,"recentTokens":0}} (fields other than mode default to 0
+     * or empty).
+     */
+    public static SkipBudget parse(String text, ModelConfig config) {
+        String t = text.trim();
+        if (!t.startsWith("{")) {
+            return preset(t, config);
+        }
+        try {
+            return fromJson(Json.parseObject(t, "skip budget"));
+        } catch (ModelFormatException e) { // the JSON reader's error type is about files; this is a request
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    private static SkipBudget fromJson(Map<String, Object> o) {
+        String mode = JsonValues.string(o, "mode", "skip budget");
+        SkipMode m;
+        try {
+            m = SkipMode.valueOf(mode.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("skip budget: unknown mode '" + mode + "'; use FULL, PAP, PAP_LTP or SPTS");
+        }
+        return new SkipBudget(m, (int) JsonValues.optInteger(o, "startLayer", 0, "skip budget"),
+                ints(o, "boundaries"), ints(o, "stageBudgets"),
+                (int) JsonValues.optInteger(o, "removalPerBoundary", 0, "skip budget"),
+                (int) JsonValues.optInteger(o, "sinkTokens", 0, "skip budget"),
+                (int) JsonValues.optInteger(o, "recentTokens", 0, "skip budget"));
+    }
+
+    private static int[] ints(Map<String, Object> o, String key) {
+        if (!o.containsKey(key)) {
+            return new int[0];
+        }
+        java.util.List<Object> list = JsonValues.array(o, key, "skip budget");
+        int[] out = new int[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(list.get(i) instanceof Number num) || num.doubleValue() != Math.rint(num.doubleValue())) {
+                throw new IllegalArgumentException("skip budget: " + key + "[" + i + "] must be an integer");
+            }
+            out[i] = Math.toIntExact(num.longValue());
+        }
+        return out;
+    }
+
+    /** The same budget with another mode. */
+    public SkipBudget withMode(SkipMode m) {
+        return new SkipBudget(m, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens);
+    }
+
+    /**
+     * Layer positions moved to a model of {@code layers} layers in proportion to the depth they were set
+     * for; token budgets stay (the number of informative tokens does not depend on depth). Boundaries
+     * that would collide are pushed apart; ones that fall off the end are dropped with their budgets.
+     */
+    public SkipBudget scaledTo(int fromLayers, int layers) {
+        if (mode == SkipMode.FULL || fromLayers == layers) {
+            return this;
+        }
+        int start = Math.min(layers - 1, (int) Math.round(startLayer * (double) layers / fromLayers));
+        int[] b = new int[boundaries.length];
+        int n = 0;
+        int previous = start;
+        for (int boundary : boundaries) {
+            int scaled = Math.max(previous + 1, (int) Math.round(boundary * (double) layers / fromLayers));
+            if (scaled >= layers) {
+                break;
+            }
+            b[n++] = scaled;
+            previous = scaled;
+        }
+        if (n == 0) {
+            // Too shallow for any boundary: one stage with the first budget from the start layer on.
+            return new SkipBudget(mode, start, new int[] {layers}, new int[] {stageBudgets[0]}, 0, sinkTokens,
+                    recentTokens);
+        }
+        return new SkipBudget(mode, start, Arrays.copyOf(b, n), Arrays.copyOf(stageBudgets, n), removalPerBoundary,
+                sinkTokens, recentTokens);
+    }
+
+    @Override
+    public int[] boundaries() {
+        return boundaries.clone();
+    }
+
+    @Override
+    public int[] stageBudgets() {
+        return stageBudgets.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SkipBudget b && mode == b.mode && startLayer == b.startLayer
+                && Arrays.equals(boundaries, b.boundaries) && Arrays.equals(stageBudgets, b.stageBudgets)
+                && removalPerBoundary == b.removalPerBoundary && sinkTokens == b.sinkTokens
+                && recentTokens == b.recentTokens;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(new int[] {mode.ordinal(), startLayer, Arrays.hashCode(boundaries),
+                Arrays.hashCode(stageBudgets), removalPerBoundary, sinkTokens, recentTokens});
+    }
+
+    @Override
+    public String toString() {
+        return mode == SkipMode.FULL ? "FULL" : mode + " from layer " + startLayer + ", boundaries "
+                + Arrays.toString(boundaries) + ", budgets " + Arrays.toString(stageBudgets) + ", remove "
+                + removalPerBoundary + " per boundary, sinks " + sinkTokens + ", recent " + recentTokens;
+    }
+}

@@ -1,0 +1,240 @@
+package dev.sptsrag.inference.spts;
+
+import dev.sptsrag.inference.backend.Activations;
+import dev.sptsrag.inference.backend.AttentionShape;
+import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.engine.DeviceModel;
+import dev.sptsrag.inference.engine.KvCache;
+import dev.sptsrag.inference.model.ModelConfig;
+
+/**
+ * The prefill under a {@link SkipPlan}, layer by layer over the whole prompt (a probe needs the last
+ * token's query against every candidate of the layer, so the prompt cannot be cut into chunks).
+ *
+ * <pre>
+ *   for each layer l:
+ *     T = candidates (minus the lowest-scoring ones at a stage boundary; never the last token)
+ *     h = rmsnorm(x[T]);  K = rope(h·Wk)                          (every candidate)
+ *     probe: q = rope(h[last]·Wq);  S[n] = mean_h softmax_n(q_h·K_h[n]/√d)
+ *     A = last ∪ sinks ∪ recent ∪ top-M(S)                         (attention-active rows)
+ *     cache_l = (K[A], rope(h[A]·Wv)) at their positions;  x[T[A]] += attention(rope(h[A]·Wq), cache_l)·Wo
+ *     F = T (PAP) or top-M of the FFN score (PAP+LTP, SPTS)       (FFN-active rows)
+ *     x[T[F]] += ffn(rmsnorm(x[T[F]]))
+ * </pre>
+ *
+ * Layers that do not skip take the same path with A = F = T, which is bit for bit the ordinary
+ * forward pass on the CPU. Rows of {@code x} not in A (or F) pass the layer unchanged: the residual.
+ * Buffers are allocated once for {@code capacity} tokens.
+ */
+public final class SptsPrefill {
+    private final DeviceModel model;
+    private final Backend backend;
+    private final ModelConfig config;
+    private final AttentionShape shape;
+    private final int capacity;
+
+    private final Activations x;
+    private final Activations h;
+    private final Activations k;
+    private final Activations hA;
+    private final Activations kA;
+    private final Activations q;
+    private final Activations v;
+    private final Activations attention;
+    private final Activations projected;
+    private final Activations gate;
+    private final Activations up;
+    private final Activations lastH;
+    private final Activations lastQ;
+
+    // Host-side index sets, sized once.
+    private final int[] candidates;
+    private final int[] candidatePositions;
+    private final int[] attentionRows;
+    private final int[] attentionTokens;
+    private final int[] ffnRows;
+    private final int[] ffnTokens;
+    private final float[] scores;
+    private final float[] ffnScores;
+    private final TopSelector selector;
+    private final int[] one = new int[1];
+    private final int[] onePosition = new int[1];
+
+    public SptsPrefill(DeviceModel model, int capacity) {
+        this.model = model;
+        this.backend = model.backend();
+        this.config = model.config();
+        this.shape = model.attentionShape();
+        this.capacity = capacity;
+        int hidden = config.hiddenSize();
+        x = backend.allocateActivations("spts x", capacity, hidden);
+        h = backend.allocateActivations("spts h", capacity, hidden);
+        k = backend.allocateActivations("spts k", capacity, config.kvDim());
+        hA = backend.allocateActivations("spts h active", capacity, hidden);
+        kA = backend.allocateActivations("spts k active", capacity, config.kvDim());
+        q = backend.allocateActivations("spts q", capacity, config.queryDim());
+        v = backend.allocateActivations("spts v", capacity, config.kvDim());
+        attention = backend.allocateActivations("spts attention", capacity, config.queryDim());
+        projected = backend.allocateActivations("spts projected", capacity, hidden);
+        gate = backend.allocateActivations("spts gate", capacity, config.intermediateSize());
+        up = backend.allocateActivations("spts up", capacity, config.intermediateSize());
+        lastH = backend.allocateActivations("spts last h", 1, hidden);
+        lastQ = backend.allocateActivations("spts last q", 1, config.queryDim());
+        candidates = new int[capacity];
+        candidatePositions = new int[capacity];
+        attentionRows = new int[capacity];
+        attentionTokens = new int[capacity];
+        ffnRows = new int[capacity];
+        ffnTokens = new int[capacity];
+        scores = new float[capacity];
+        ffnScores = new float[capacity];
+        selector = new TopSelector(capacity);
+    }
+
+    /** Tokens this prefill can take. */
+    public int capacity() { return capacity; }
+
+    /** The final hidden states of every token (only the last one's is needed for logits). */
+    public Activations hiddenStates() { return x; }
+
+    /**
+     * Runs {@code tokens} (at positions 0..n-1) through every layer under {@code plan}, filling each
+     * layer of {@code cache} with exactly that layer's active tokens.
+     *
+     * @return what was skipped and removed, layer by layer
+     */
+    public SkipStatistics run(int[] tokens, SkipPlan plan, KvCache cache) {
+        int n = plan.promptLength();
+        if (n > capacity || tokens.length < n) {
+            throw new IllegalArgumentException("SPTS prefill of " + n + " tokens, capacity " + capacity);
+        }
+        int layers = config.layerCount();
+        SkipStatistics.Builder stats = new SkipStatistics.Builder(layers, n);
+        backend.embed(model.embedding(), tokens, n, x);
+        int count = n;
+        for (int i = 0; i < n; i++) {
+            candidates[i] = i;
+            candidatePositions[i] = i; // a prompt starts at position 0
+        }
+        boolean scoresValid = false;
+        for (int l = 0; l < layers; l++) {
+            int remove = plan.removedBefore(l);
+            if (remove > 0) {
+                if (!scoresValid) {
+                    throw new IllegalStateException("layer " + l + " removes candidates but no probe ran before it");
+                }
+                count = removeLowest(count, remove, plan.budget());
+            }
+            if (count != plan.candidates(l)) {
+                throw new IllegalStateException("layer " + l + ": " + count + " candidates, plan says " + plan.candidates(l));
+            }
+            DeviceModel.Layer w = model.layer(l);
+            backend.gatherRows(x, candidates, count, h);
+            backend.rmsNorm(h, count, w.attentionNorm(), config.normEps(), h);
+
+            boolean probe = plan.probes(l);
+            boolean skip = plan.skips(l);
+            if (probe) {
+                long t0 = System.nanoTime();
+                projectKeys(w, count);
+                one[0] = count - 1;
+                onePosition[0] = candidatePositions[count - 1];
+                backend.gatherRows(h, one, 1, lastH);
+                backend.matmul(lastH, 1, w.query(), lastQ);
+                if (w.queryBias() != null) {
+                    backend.addBias(lastQ, 1, w.queryBias());
+                }
+                backend.rope(lastQ, 1, config.headCount(), model.rotary(), onePosition);
+                backend.probeScores(lastQ, 0, onePosition[0], k, count, candidatePositions, shape, scores);
+                stats.probeNanos(System.nanoTime() - t0);
+                scoresValid = true;
+            }
+
+            // ---- attention on the active rows
+            int active;
+            if (skip) {
+                active = selector.select(scores, count, plan.active(l), plan.budget().sinkTokens(),
+                        plan.budget().recentTokens(), attentionRows);
+                for (int i = 0; i < active; i++) {
+                    attentionTokens[i] = candidates[attentionRows[i]];
+                }
+                backend.gatherRows(h, attentionRows, active, hA);
+                backend.gatherRows(k, attentionRows, active, kA);
+                projectQueryValue(w, hA, active, attentionTokens);
+                backend.storeKv(kA, v, active, cache.layer(l), 0, attentionTokens);
+            } else {
+                active = count;
+                System.arraycopy(candidates, 0, attentionTokens, 0, count);
+                if (!probe) {
+                    projectKeys(w, count);
+                }
+                projectQueryValue(w, h, count, attentionTokens);
+                backend.storeKv(k, v, count, cache.layer(l), 0, attentionTokens);
+            }
+            cache.advance(l, active);
+            backend.attention(q, active, attentionTokens, cache.layer(l), active, shape, attention);
+            backend.matmul(attention, active, w.output(), projected);
+            backend.scatterAddRows(projected, attentionTokens, active, x);
+
+            // ---- FFN on its active rows
+            int ffnActive;
+            if (skip && plan.budget().mode() != SkipMode.PAP) {
+                // Without a calibrated LTP proxy the FFN rows are ranked by the attention probe alone.
+                System.arraycopy(scores, 0, ffnScores, 0, count);
+                ffnActive = selector.select(ffnScores, count, plan.active(l), plan.budget().sinkTokens(),
+                        plan.budget().recentTokens(), ffnRows);
+                for (int i = 0; i < ffnActive; i++) {
+                    ffnTokens[i] = candidates[ffnRows[i]];
+                }
+            } else {
+                ffnActive = count;
+                System.arraycopy(candidates, 0, ffnTokens, 0, count);
+            }
+            backend.gatherRows(x, ffnTokens, ffnActive, h);
+            backend.rmsNorm(h, ffnActive, w.ffnNorm(), config.normEps(), h);
+            backend.matmul(h, ffnActive, w.gate(), gate);
+            backend.matmul(h, ffnActive, w.up(), up);
+            backend.swiglu(gate, up, ffnActive, gate);
+            backend.matmul(gate, ffnActive, w.down(), projected);
+            backend.scatterAddRows(projected, ffnTokens, ffnActive, x);
+
+            stats.layer(l, count, remove, attentionTokens, active, ffnTokens, ffnActive);
+        }
+        return stats.build(cache, model.backend().kvCacheLayerBytes(1, config.kvDim()));
+    }
+
+    /** K of every candidate, with its bias and rotation. */
+    private void projectKeys(DeviceModel.Layer w, int count) {
+        backend.matmul(h, count, w.key(), k);
+        if (w.keyBias() != null) {
+            backend.addBias(k, count, w.keyBias());
+        }
+        backend.rope(k, count, config.kvHeadCount(), model.rotary(), candidatePositions);
+    }
+
+    /** Q and V of the active rows (normalised hidden states in {@code src}), Q rotated to {@code positions}. */
+    private void projectQueryValue(DeviceModel.Layer w, Activations src, int rows, int[] positions) {
+        backend.matmul(src, rows, w.query(), q);
+        backend.matmul(src, rows, w.value(), v);
+        if (w.queryBias() != null) {
+            backend.addBias(q, rows, w.queryBias());
+            backend.addBias(v, rows, w.valueBias());
+        }
+        backend.rope(q, rows, config.headCount(), model.rotary(), positions);
+    }
+
+    /**
+     * Removes the {@code remove} candidates with the lowest latest probe score for good; never the last
+     * token nor the protected sink/recent tokens; on equal scores the earlier token stays. Keeps order.
+     */
+    private int removeLowest(int count, int remove, SkipBudget budget) {
+        int keep = count - remove;
+        int kept = selector.select(scores, count, keep, budget.sinkTokens(), budget.recentTokens(), attentionRows);
+        for (int i = 0; i < kept; i++) {
+            candidates[i] = candidates[attentionRows[i]];
+            candidatePositions[i] = candidatePositions[attentionRows[i]];
+            scores[i] = scores[attentionRows[i]];
+        }
+        return kept;
+    }
+}

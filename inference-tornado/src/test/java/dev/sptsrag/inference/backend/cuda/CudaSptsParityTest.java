@@ -1,0 +1,88 @@
+package dev.sptsrag.inference.backend.cuda;
+
+import dev.sptsrag.inference.backend.cpu.CpuBackend;
+import dev.sptsrag.inference.engine.GenerationRequest;
+import dev.sptsrag.inference.engine.GenerationResult;
+import dev.sptsrag.inference.engine.InferenceEngine;
+import dev.sptsrag.inference.engine.SamplingOptions;
+import dev.sptsrag.inference.engine.TokenListener;
+import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.model.LoadedModel;
+import dev.sptsrag.inference.model.ModelConfig;
+import dev.sptsrag.inference.spts.SkipBudget;
+import dev.sptsrag.inference.spts.SkipMode;
+import dev.sptsrag.inference.spts.SkipStatistics;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * SPTS on the GPU against SPTS on the CPU, same weights (BF16 presets), same budget: the selected token
+ * sets agree except where probe scores tie within the GPU's BF16 rounding, the KV caches hold the
+ * planned slots, and the logits after the prompt agree within {@value #TOLERANCE} of the largest.
+ */
+class CudaSptsParityTest {
+    static final double TOLERANCE = 5e-2;
+    static final double MIN_OVERLAP = 0.9;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral"})
+    void gpuSptsMatchesCpuSpts(String preset) {
+        try (LoadedModel m = LoadedModel.synthetic(preset, 11, GgmlType.BF16)) {
+            ModelConfig c = m.config();
+            int n = 400;
+            int[] prompt = new SplittableRandom(5).ints(n, 0, c.vocabSize()).toArray();
+            SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2},
+                    new int[] {160}, 100, 1, 2);
+            float[] cpuLogits = new float[c.vocabSize()];
+            float[] gpuLogits = new float[c.vocabSize()];
+            SkipStatistics cpu;
+            SkipStatistics gpu;
+            try (InferenceEngine e = new InferenceEngine(c, m.weights(), null, new CpuBackend(), n + 8, 0, null)) {
+                cpu = run(e, prompt, budget, cpuLogits);
+            }
+            try (InferenceEngine e = new InferenceEngine(c, m.weights(), null, CudaTesting.open(), n + 8, 0, null)) {
+                gpu = run(e, prompt, budget, gpuLogits);
+                for (int l = 0; l < c.layerCount(); l++) {
+                    assertEquals(cpu.attentionActive()[l], e.cache().filled(l), preset + " layer " + l + " KV slots");
+                }
+            }
+            for (int l = 0; l < c.layerCount(); l++) {
+                double att = overlap(cpu.attentionTokens(l), gpu.attentionTokens(l));
+                double ffn = overlap(cpu.ffnTokens(l), gpu.ffnTokens(l));
+                System.out.printf("%s layer %d: attention set overlap %.4f, FFN set overlap %.4f%n", preset, l, att, ffn);
+                assertTrue(att >= MIN_OVERLAP && ffn >= MIN_OVERLAP, preset + " layer " + l + ": overlap " + att + "/" + ffn);
+            }
+            double max = 0, diff = 0;
+            for (int i = 0; i < cpuLogits.length; i++) {
+                assertTrue(Float.isFinite(gpuLogits[i]));
+                max = Math.max(max, Math.abs(cpuLogits[i]));
+                diff = Math.max(diff, Math.abs(cpuLogits[i] - gpuLogits[i]));
+            }
+            System.out.printf("%s: SPTS GPU vs CPU max|Δ|/max|ref| = %.2e%n", preset, diff / max);
+            assertTrue(diff <= TOLERANCE * max, preset + ": " + diff / max);
+        }
+    }
+
+    private static SkipStatistics run(InferenceEngine e, int[] prompt, SkipBudget budget, float[] logits) {
+        GenerationResult r = e.generate(new GenerationRequest(prompt, SamplingOptions.greedy(1), budget),
+                TokenListener.IGNORE);
+        e.lastLogits(logits);
+        return r.skipStatistics();
+    }
+
+    private static double overlap(int[] a, int[] b) {
+        int common = 0;
+        for (int t : a) {
+            if (Arrays.binarySearch(b, t) >= 0) {
+                common++;
+            }
+        }
+        return a.length == 0 ? 1 : (double) common / a.length;
+    }
+}
