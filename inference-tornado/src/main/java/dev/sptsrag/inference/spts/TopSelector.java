@@ -38,10 +38,14 @@ final class TopSelector {
                 float s = Float.isNaN(scores[i]) ? Float.NEGATIVE_INFINITY : scores[i];
                 int bits = Float.floatToIntBits(s);
                 int ordered = bits ^ ((bits >> 31) & 0x7fffffff); // ascending with the float
-                keys[i] = ((long) ~ordered << 32) | i;             // ascending key: highest score first, then lower row
+                // Ascending key: highest score first, then the lower row; rows already chosen go last.
+                keys[i] = chosen[i] ? Long.MAX_VALUE : ((long) ~ordered << 32) | i;
             }
-            Arrays.sort(keys, 0, n);
-            for (int j = 0; j < n && picked < m; j++) {
+            // Only the best (m - picked) free rows are needed, in no order: a linear-time selection, not a
+            // sort (at 32K candidates a sort per layer costs milliseconds on the host while the GPU waits).
+            int need = m - picked;
+            selectSmallest(keys, n, need);
+            for (int j = 0; j < need; j++) {
                 picked += mark((int) keys[j]);
             }
         }
@@ -52,6 +56,43 @@ final class TopSelector {
             }
         }
         return c;
+    }
+
+    /** Reorders {@code a[0..n)} so that its {@code k} smallest (distinct) values come first (quickselect). */
+    static void selectSmallest(long[] a, int n, int k) {
+        int lo = 0, hi = n - 1;
+        while (lo < hi && k > lo && k <= hi) {
+            int mid = (lo + hi) >>> 1;
+            long pivot = median(a[lo], a[mid], a[hi]);
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) {
+                    i++;
+                }
+                while (a[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    long t = a[i];
+                    a[i] = a[j];
+                    a[j] = t;
+                    i++;
+                    j--;
+                }
+            }
+            // a[lo..j] <= pivot <= a[i..hi]; continue on the side that holds position k.
+            if (k <= j) {
+                hi = j;
+            } else if (k >= i) {
+                lo = i;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private static long median(long a, long b, long c) {
+        return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
     }
 
     private int mark(int i) {
