@@ -20,7 +20,7 @@ final class CudaKernels implements AutoCloseable {
     static final List<String> NAMES = List.of("convert_f32_to_bf16", "embed_rows", "rms_norm", "add_bias", "rope",
             "swiglu", "add_rows", "store_kv", "attention_prefill_hd64", "attention_prefill_hd128", "attention_generic",
             "attention_decode_partial", "attention_decode_combine", "argmax_row", "top_k_row", "gather_rows",
-            "scatter_add_rows", "probe_scores");
+            "scatter_add_rows", "probe_logits", "probe_softmax");
 
     private static final int BLOCK = 256;
 
@@ -44,7 +44,8 @@ final class CudaKernels implements AutoCloseable {
     private final Kernel topK;
     private final Kernel gatherRows;
     private final Kernel scatterAddRows;
-    private final Kernel probeScores;
+    private final Kernel probeLogits;
+    private final Kernel probeSoftmax;
 
     /** A kernel function with its reusable argument block. */
     private record Kernel(MemorySegment function, KernelArgs args) {
@@ -72,7 +73,8 @@ final class CudaKernels implements AutoCloseable {
         topK = kernel("top_k_row", 5);
         gatherRows = kernel("gather_rows", 5);
         scatterAddRows = kernel("scatter_add_rows", 5);
-        probeScores = kernel("probe_scores", 12);
+        probeLogits = kernel("probe_logits", 11);
+        probeSoftmax = kernel("probe_softmax", 4);
     }
 
     /** Compiles (or takes from the cache) and loads the kernels for {@code device}. */
@@ -210,13 +212,21 @@ final class CudaKernels implements AutoCloseable {
         launch(scatterAddRows, gridFor((long) count * cols), 1, 1, BLOCK);
     }
 
-    /** {@code scores} must be zeroed first: the heads add into it. */
+    /**
+     * Mean over query heads of each head's softmax over the keys; {@code scores} must be zeroed first
+     * (the heads add into it). Head groups of up to 8 query heads per KV head, head width up to 256.
+     */
     void probeScores(long q, long k, long keyPositions, int queryPosition, long logits, long scores, int count,
                      int heads, int kvHeads, int headDim, float scale, int window) {
-        probeScores.args().setPointer(0, q).setPointer(1, k).setPointer(2, keyPositions).setInt(3, queryPosition)
-                .setPointer(4, logits).setPointer(5, scores).setInt(6, count).setInt(7, heads).setInt(8, kvHeads)
-                .setInt(9, headDim).setFloat(10, scale).setInt(11, window);
-        launch(probeScores, heads, 1, 1, BLOCK);
+        if (heads / kvHeads * headDim > 8 * 256) {
+            throw new IllegalArgumentException("probe supports up to 8 query heads of width 256 per KV head");
+        }
+        probeLogits.args().setPointer(0, q).setPointer(1, k).setPointer(2, keyPositions).setInt(3, queryPosition)
+                .setPointer(4, logits).setInt(5, count).setInt(6, heads).setInt(7, kvHeads).setInt(8, headDim)
+                .setFloat(9, scale).setInt(10, window);
+        launch(probeLogits, (count + 63) / 64, kvHeads, 1, BLOCK);
+        probeSoftmax.args().setPointer(0, logits).setPointer(1, scores).setInt(2, count).setInt(3, heads);
+        launch(probeSoftmax, heads, 1, 1, 1024);
     }
 
     @Override

@@ -1154,40 +1154,55 @@ extern "C" __global__ void scatter_add_rows(const float* src, const int* rows, f
     }
 }
 
-// Partial attention probe, one block per query head: logits[h][n] = scale * q_h . k_{kvh}[n] for keys
-// visible from the query (causal by position, sliding window), then
-// scores[n] += softmax_n(logits[h]) / heads (scores must be zeroed first; heads add atomically).
-// q: float32 [q_cols] (the query row), k: float32 [count, kv_heads*head_dim], logits: workspace
-// [heads, count]. Launch: grid = heads, block = 256, static shared 128 B.
-extern "C" __global__ void probe_scores(const float* q, const float* k, const int* key_positions, int query_position,
-        float* logits, float* scores, int count, int heads, int kv_heads, int head_dim, float scale, int window) {
-    __shared__ float sh[32];
-    int h = blockIdx.x;
-    int kvh = h / (heads / kv_heads);
-    int kv_dim = kv_heads * head_dim;
-    const float* qh = q + (long long)h * head_dim;
-    float* lh = logits + (long long)h * count;
-    float local_max = krn_neg_inf();
-    for (int n = threadIdx.x; n < count; n += blockDim.x) {
-        int dist = query_position - key_positions[n];
-        float s = krn_neg_inf();
-        if (dist >= 0 && (window == 0 || dist < window)) {
-            const float* kn = k + (long long)n * kv_dim + (long long)kvh * head_dim;
-            float acc = 0.f;
-            for (int d = 0; d < head_dim; d++) acc = fmaf(qh[d], kn[d], acc);
-            s = acc * scale;
-        }
-        lh[n] = s;
-        local_max = fmaxf(local_max, s);
+// Partial attention probe, phase 1: logits[h][n] = scale * q_h . k_{kvh}[n] for every query head h,
+// or -inf for keys the query may not see (causal by position, sliding window). One warp per key at a
+// time reads the key row once, coalesced, and scores it against every query head of its KV group.
+// q: float32 [heads*head_dim] (the query row), k: float32 [count, kv_heads*head_dim],
+// logits: [heads, count]. Launch: grid = (ceil(count / 64), kv_heads), block = 256 (8 warps, 8 keys
+// each), static shared = group * head_dim floats (<= 8 * 256).
+extern "C" __global__ void probe_logits(const float* q, const float* k, const int* key_positions, int query_position,
+        float* logits, int count, int heads, int kv_heads, int head_dim, float scale, int window) {
+    __shared__ float qs[8 * 256];
+    int kvh = blockIdx.y;
+    int group = heads / kv_heads;
+    for (int i = threadIdx.x; i < group * head_dim; i += blockDim.x) {
+        qs[i] = q[(long long)kvh * group * head_dim + i];
     }
+    __syncthreads();
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int kv_dim = kv_heads * head_dim;
+    int first = blockIdx.x * 64 + warp * 8;
+    for (int j = 0; j < 8; j++) {
+        int n = first + j;
+        if (n >= count) break;
+        int dist = query_position - key_positions[n];
+        bool visible = dist >= 0 && (window == 0 || dist < window);
+        const float* kn = k + (long long)n * kv_dim + (long long)kvh * head_dim;
+        for (int g = 0; g < group; g++) {
+            float acc = 0.f;
+            if (visible) {
+                for (int d = lane; d < head_dim; d += 32) acc = fmaf(qs[g * head_dim + d], kn[d], acc);
+            }
+            acc = warp_sum(acc);
+            if (lane == 0) logits[(long long)(kvh * group + g) * count + n] = visible ? acc * scale : krn_neg_inf();
+        }
+    }
+}
+
+// Partial attention probe, phase 2: scores[n] += softmax_n(logits[h]) / heads for one head per block
+// (scores zeroed first; the heads add atomically). Launch: grid = heads, block = 1024, static shared 128 B.
+extern "C" __global__ void probe_softmax(const float* logits, float* scores, int count, int heads) {
+    __shared__ float sh[32];
+    const float* lh = logits + (long long)blockIdx.x * count;
+    float local_max = krn_neg_inf();
+    for (int n = threadIdx.x; n < count; n += blockDim.x) local_max = fmaxf(local_max, lh[n]);
     float m = block_max(local_max, sh);
     float local_sum = 0.f;
     for (int n = threadIdx.x; n < count; n += blockDim.x) {
         float s = lh[n];
         local_sum += s == krn_neg_inf() ? 0.f : expf(s - m);
     }
-    float total = block_sum(local_sum, sh);
-    float inv = 1.f / (total * heads);
+    float inv = 1.f / (block_sum(local_sum, sh) * heads);
     for (int n = threadIdx.x; n < count; n += blockDim.x) {
         float s = lh[n];
         if (s != krn_neg_inf()) atomicAdd(&scores[n], expf(s - m) * inv);
