@@ -3,6 +3,7 @@ package dev.sptsrag.inference.engine;
 import dev.sptsrag.inference.DeviceOutOfMemoryException;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.model.ModelConfig;
+import dev.sptsrag.inference.spts.SptsPrefill;
 
 /**
  * What an engine will hold on its backend, computed from the model's shapes before anything is
@@ -10,7 +11,7 @@ import dev.sptsrag.inference.model.ModelConfig;
  * backend's own workspace.
  */
 public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activationBytes, long workspaceBytes,
-                               long availableBytes) {
+                               long skipBytes, long availableBytes) {
 
     public static DeviceMemoryPlan of(ModelConfig c, Backend backend, int context, int batch) {
         int hidden = c.hiddenSize();
@@ -31,11 +32,14 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activat
                 + backend.activationBytes(1, hidden) + backend.activationBytes(1, c.vocabSize());
         int widest = Math.max(Math.max(hidden, c.queryDim()), c.intermediateSize());
         long workspace = backend.workspaceBytes(batch, widest, context, c.headCount(), c.headDim());
-        return new DeviceMemoryPlan(weights, kv, activations, workspace, backend.availableBytes());
+        // An SPTS prefill takes the whole prompt at once: its buffers are for the whole context, allocated at
+        // the first request that skips, and planned here so that such a request cannot run out of memory.
+        long skip = SptsPrefill.bytes(c, backend, context);
+        return new DeviceMemoryPlan(weights, kv, activations, workspace, skip, backend.availableBytes());
     }
 
     public long totalBytes() {
-        return weightBytes + kvCacheBytes + activationBytes + workspaceBytes;
+        return weightBytes + kvCacheBytes + activationBytes + workspaceBytes + skipBytes;
     }
 
     public boolean fits() {
@@ -53,7 +57,8 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activat
     public String toString() {
         String free = availableBytes == Long.MAX_VALUE ? "unbounded" : gib(availableBytes) + " free";
         return "weights " + gib(weightBytes) + " + KV cache " + gib(kvCacheBytes) + " + activations "
-                + gib(activationBytes) + " + workspace " + gib(workspaceBytes) + " = " + gib(totalBytes()) + " (" + free + ")";
+                + gib(activationBytes) + " + workspace " + gib(workspaceBytes) + " + SPTS prefill " + gib(skipBytes)
+                + " = " + gib(totalBytes()) + " (" + free + ")";
     }
 
     private static String gib(long bytes) {

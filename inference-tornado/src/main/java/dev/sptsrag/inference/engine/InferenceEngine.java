@@ -4,12 +4,11 @@ import dev.sptsrag.inference.ContextLengthExceededException;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
-import dev.sptsrag.inference.tokenizer.TokenStreamDecoder;
-import dev.sptsrag.inference.tokenizer.Tokenizer;
-
 import dev.sptsrag.inference.spts.SkipPlan;
 import dev.sptsrag.inference.spts.SkipStatistics;
 import dev.sptsrag.inference.spts.SptsPrefill;
+import dev.sptsrag.inference.tokenizer.TokenStreamDecoder;
+import dev.sptsrag.inference.tokenizer.Tokenizer;
 
 import java.security.SecureRandom;
 import java.util.Arrays;

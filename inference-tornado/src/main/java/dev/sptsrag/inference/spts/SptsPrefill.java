@@ -91,6 +91,19 @@ public final class SptsPrefill {
         selector = new TopSelector(capacity);
     }
 
+    /**
+     * Bytes the buffers of a prefill for {@code capacity} tokens take on {@code backend}, plus the probe's
+     * scratch (logits of every head for every candidate, scores, row indices) — for the memory plan.
+     */
+    public static long bytes(ModelConfig c, Backend backend, int capacity) {
+        long rows = 4 * backend.activationBytes(capacity, c.hiddenSize())
+                + 3 * backend.activationBytes(capacity, c.kvDim())
+                + 2 * backend.activationBytes(capacity, c.queryDim())
+                + 2 * backend.activationBytes(capacity, c.intermediateSize())
+                + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.queryDim());
+        return rows + 4L * capacity * (c.headCount() + 2);
+    }
+
     /** Tokens this prefill can take. */
     public int capacity() { return capacity; }
 

@@ -80,6 +80,11 @@ public final class CudaBackend implements Backend {
     private int partialHeads;
     private int partialHeadDim;
     private final long results;
+    private long rowIndices;
+    private int rowIndexCapacity;
+    private long probeLogits;
+    private long probeScores;
+    private long probeCapacity;
 
     private CudaBackend(CudaOptions options, CudaDevice device, CudaKernels kernels, CublasLt cublasLt,
                         DeviceAllocations memory) {
@@ -452,12 +457,6 @@ public final class CudaBackend implements Backend {
             MemorySegment.copy(stagingHost, F32, 0, scores, (int) at, n);
         }
     }
-
-    private long rowIndices;
-    private int rowIndexCapacity;
-    private long probeLogits;
-    private long probeScores;
-    private long probeCapacity;
 
     /** Device room for {@code count} row indices; grows during the first SPTS prefill only. */
     private long rowIndexBuffer(int count) {
