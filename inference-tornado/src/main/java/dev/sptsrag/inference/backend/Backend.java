@@ -99,6 +99,9 @@ public interface Backend extends AutoCloseable {
     void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count, int[] keyPositions,
                      AttentionShape shape, float[] scores);
 
+    /** {@code norms[r] = ||x[r]||₂} for r below {@code rows}, to the host (waits for the result). */
+    void rowNorms(Activations x, int rows, float[] norms);
+
     /** Copies {@code rows} host rows ({@code src}, row-major) into {@code x} starting at row {@code firstRow}. */
     void writeRows(float[] src, int rows, Activations x, int firstRow);
 

@@ -356,6 +356,94 @@ public abstract class BackendContractTest {
         assertEquals(40_000, ids[1]);
     }
 
+    // ---- token subsets (SPTS) -----------------------------------------------------------------
+
+    @Test
+    void gatherScatterAndRowNorms() {
+        int rows = 9, cols = 37;
+        float[] a = random(new SplittableRandom(31), rows * cols, 2f);
+        float[] b = random(new SplittableRandom(32), rows * cols, 2f);
+        Activations src = activations("src", rows, cols, a);
+        Activations dst = backend.allocateActivations("dst", rows, cols);
+        int[] pick = {8, 0, 3, 5};
+        backend.gatherRows(src, pick, pick.length, dst);
+        float[] g = read(dst, pick.length);
+        for (int i = 0; i < pick.length; i++) {
+            for (int c = 0; c < cols; c++) {
+                assertEquals(a[pick[i] * cols + c], g[i * cols + c]);
+            }
+        }
+        Activations acc = activations("acc", rows, cols, b);
+        backend.scatterAddRows(dst, pick, pick.length, acc);
+        double[] expected = new double[rows * cols];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = b[i];
+        }
+        for (int i = 0; i < pick.length; i++) {
+            for (int c = 0; c < cols; c++) {
+                expected[pick[i] * cols + c] += a[pick[i] * cols + c];
+            }
+        }
+        assertClose(expected, read(acc, rows));
+
+        float[] norms = new float[rows];
+        backend.rowNorms(src, rows, norms);
+        double[] refNorms = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int c = 0; c < cols; c++) {
+                s += (double) a[r * cols + c] * a[r * cols + c];
+            }
+            refNorms[r] = Math.sqrt(s);
+        }
+        assertClose(refNorms, norms);
+        assertThrows(IndexOutOfBoundsException.class, () -> backend.gatherRows(src, new int[] {rows}, 1, dst));
+    }
+
+    @ParameterizedTest(name = "heads {0}/{1}, dim {2}, window {3}, {4} keys")
+    @CsvSource({"4,2,16,0,50", "8,2,128,0,3000", "6,2,64,40,300", "4,4,32,0,1"})
+    void probeScoresAreTheHeadAveragedSoftmaxOfTheLastQuery(int heads, int kvHeads, int headDim, int window, int n) {
+        SplittableRandom rnd = new SplittableRandom(heads + headDim + n);
+        AttentionShape shape = new AttentionShape(heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)), window);
+        float[] q = random(rnd, 2 * heads * headDim, 1f);
+        float[] k = random(rnd, n * kvHeads * headDim, 1f);
+        int[] keyPos = new int[n];
+        for (int i = 0; i < n; i++) {
+            keyPos[i] = 2 * i; // gaps, as after removals
+        }
+        int queryPos = keyPos[n - 1];
+        float[] scores = new float[n];
+        backend.probeScores(activations("q", 2, heads * headDim, q), 1, queryPos,
+                activations("k", n, kvHeads * headDim, k), n, keyPos, shape, scores);
+        double[] expected = new double[n];
+        for (int h = 0; h < heads; h++) {
+            int kvh = h / (heads / kvHeads);
+            double[] l = new double[n];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                int dist = queryPos - keyPos[i];
+                if (window > 0 && dist >= window) {
+                    l[i] = Double.NEGATIVE_INFINITY;
+                    continue;
+                }
+                double dot = 0;
+                for (int d = 0; d < headDim; d++) {
+                    dot += (double) q[heads * headDim + h * headDim + d] * k[i * kvHeads * headDim + kvh * headDim + d];
+                }
+                l[i] = dot * shape.scale();
+                max = Math.max(max, l[i]);
+            }
+            double sum = 0;
+            for (double v : l) {
+                sum += Math.exp(v - max);
+            }
+            for (int i = 0; i < n; i++) {
+                expected[i] += Math.exp(l[i] - max) / sum / heads;
+            }
+        }
+        assertClose(expected, scores);
+    }
+
     // ---- transfers ---------------------------------------------------------------------------
 
     @Test

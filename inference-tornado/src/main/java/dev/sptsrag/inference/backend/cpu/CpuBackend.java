@@ -308,6 +308,21 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public void rowNorms(Activations x, int rows, float[] norms) {
+        CpuActivations a = (CpuActivations) x;
+        checkRows(a, rows);
+        int c = a.cols();
+        for (int r = 0; r < rows; r++) {
+            double sum = 0;
+            for (int j = 0; j < c; j++) {
+                float v = a.data()[r * c + j];
+                sum += v * v;
+            }
+            norms[r] = (float) Math.sqrt(sum);
+        }
+    }
+
     private static void checkWidths(CpuActivations a, CpuActivations b) {
         if (a.cols() != b.cols()) {
             throw new IllegalArgumentException(a.name() + " has " + a.cols() + " columns, " + b.name() + " " + b.cols());

@@ -85,6 +85,7 @@ public final class CudaBackend implements Backend {
     private long probeLogits;
     private long probeScores;
     private long probeCapacity;
+    private int probeScoreCapacity;
 
     private CudaBackend(CudaOptions options, CudaDevice device, CudaKernels kernels, CublasLt cublasLt,
                         DeviceAllocations memory) {
@@ -459,6 +460,19 @@ public final class CudaBackend implements Backend {
     }
 
     /** Device room for {@code count} row indices; grows during the first SPTS prefill only. */
+    @Override
+    public void rowNorms(Activations x, int rows, float[] norms) {
+        device.bind();
+        Matrix32 a = rows(x, rows);
+        ensureProbeWorkspace(1, rows);
+        kernels.rowNorms(a.ptr, probeScores, rows, a.cols);
+        for (long at = 0; at < rows; at += STAGING_FLOATS) {
+            int n = (int) Math.min(STAGING_FLOATS, rows - at);
+            device.copyToHost(stagingHost, probeScores + at * 4, (long) n * 4);
+            MemorySegment.copy(stagingHost, F32, 0, norms, (int) at, n);
+        }
+    }
+
     private long rowIndexBuffer(int count) {
         if (count > rowIndexCapacity) {
             if (rowIndices != 0) {
@@ -470,16 +484,22 @@ public final class CudaBackend implements Backend {
         return rowIndices;
     }
 
+    /** Room for {@code heads × count} probe logits and {@code count} scores (or row norms). */
     private void ensureProbeWorkspace(int heads, int count) {
         long need = (long) heads * count;
         if (need > probeCapacity) {
             if (probeLogits != 0) {
                 memory.free(probeLogits);
-                memory.free(probeScores);
             }
             probeLogits = memory.allocate("probe logits", need * 4);
-            probeScores = memory.allocate("probe scores", (long) count * 4);
             probeCapacity = need;
+        }
+        if (count > probeScoreCapacity) {
+            if (probeScores != 0) {
+                memory.free(probeScores);
+            }
+            probeScores = memory.allocate("probe scores", (long) count * 4);
+            probeScoreCapacity = count;
         }
     }
 

@@ -20,7 +20,7 @@ final class CudaKernels implements AutoCloseable {
     static final List<String> NAMES = List.of("convert_f32_to_bf16", "embed_rows", "rms_norm", "add_bias", "rope",
             "swiglu", "add_rows", "store_kv", "attention_prefill_hd64", "attention_prefill_hd128", "attention_generic",
             "attention_decode_partial", "attention_decode_combine", "argmax_row", "top_k_row", "gather_rows",
-            "scatter_add_rows", "probe_logits", "probe_softmax");
+            "scatter_add_rows", "probe_logits", "probe_softmax", "row_norms");
 
     private static final int BLOCK = 256;
 
@@ -46,6 +46,7 @@ final class CudaKernels implements AutoCloseable {
     private final Kernel scatterAddRows;
     private final Kernel probeLogits;
     private final Kernel probeSoftmax;
+    private final Kernel rowNorms;
 
     /** A kernel function with its reusable argument block. */
     private record Kernel(MemorySegment function, KernelArgs args) {
@@ -75,6 +76,7 @@ final class CudaKernels implements AutoCloseable {
         scatterAddRows = kernel("scatter_add_rows", 5);
         probeLogits = kernel("probe_logits", 11);
         probeSoftmax = kernel("probe_softmax", 4);
+        rowNorms = kernel("row_norms", 4);
     }
 
     /** Compiles (or takes from the cache) and loads the kernels for {@code device}. */
@@ -227,6 +229,11 @@ final class CudaKernels implements AutoCloseable {
         launch(probeLogits, (count + 63) / 64, kvHeads, 1, BLOCK);
         probeSoftmax.args().setPointer(0, logits).setPointer(1, scores).setInt(2, count).setInt(3, heads);
         launch(probeSoftmax, heads, 1, 1, 1024);
+    }
+
+    void rowNorms(long x, long out, int rows, int cols) {
+        rowNorms.args().setPointer(0, x).setPointer(1, out).setInt(2, rows).setInt(3, cols);
+        launch(rowNorms, rows, 1, 1, BLOCK);
     }
 
     @Override

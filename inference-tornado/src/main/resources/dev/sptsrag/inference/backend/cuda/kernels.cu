@@ -1208,3 +1208,14 @@ extern "C" __global__ void probe_softmax(const float* logits, float* scores, int
         if (s != krn_neg_inf()) atomicAdd(&scores[n], expf(s - m) * inv);
     }
 }
+
+// out[r] = sqrt(sum_c x[r][c]^2) (the LTP proxy's output norm per candidate).
+// Launch: grid = rows, block = 256, static shared 128 B.
+extern "C" __global__ void row_norms(const float* x, float* out, int rows, int cols) {
+    __shared__ float sh[32];
+    const float* xr = x + (long long)blockIdx.x * cols;
+    float acc = 0.f;
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) acc = fmaf(xr[c], xr[c], acc);
+    float total = block_sum(acc, sh);
+    if (threadIdx.x == 0) out[blockIdx.x] = sqrtf(total);
+}
