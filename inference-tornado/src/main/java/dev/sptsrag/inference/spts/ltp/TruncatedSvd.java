@@ -92,7 +92,9 @@ public final class TruncatedSvd {
         multiply(a, rows, cols, omega, q);
         orthonormalize(q, null, random);
         double[][] z = omega; // reused: n-vectors from here on
-        for (int it = 0; it < powerIterations; it++) {
+        // With l = min(m, n) the sample A·Ω already spans A's whole range: iterating cannot improve it.
+        int iterations = l == Math.min(rows, cols) ? 0 : powerIterations;
+        for (int it = 0; it < iterations; it++) {
             multiplyTransposed(a, rows, cols, q, z);
             orthonormalize(z, null, random);
             multiply(a, rows, cols, z, q);
@@ -230,14 +232,23 @@ public final class TruncatedSvd {
      * orthogonal, applying the same rotations to {@code v}; then {@code C_original·V = C}.
      */
     private static void jacobi(double[][] c, double[][] v, int n) {
+        double[] squares = new double[n];
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+            // Squared column norms are updated by each rotation and recomputed once per sweep, so rounding
+            // in the updates cannot accumulate.
+            for (int j = 0; j < n; j++) {
+                squares[j] = DenseKernels.dot(c[j], 0, c[j], 0, n);
+            }
             boolean rotated = false;
             for (int p = 0; p < n - 1; p++) {
                 for (int q = p + 1; q < n; q++) {
-                    double alpha = DenseKernels.dot(c[p], 0, c[p], 0, n);
-                    double beta = DenseKernels.dot(c[q], 0, c[q], 0, n);
+                    double alpha = squares[p];
+                    double beta = squares[q];
+                    if (alpha == 0 || beta == 0) {
+                        continue;
+                    }
                     double gamma = DenseKernels.dot(c[p], 0, c[q], 0, n);
-                    if (alpha == 0 || beta == 0 || Math.abs(gamma) <= JACOBI_TOLERANCE * n * Math.sqrt(alpha * beta)) {
+                    if (Math.abs(gamma) <= JACOBI_TOLERANCE * n * Math.sqrt(alpha * beta)) {
                         continue;
                     }
                     rotated = true;
@@ -247,6 +258,8 @@ public final class TruncatedSvd {
                     double sin = cos * t;
                     DenseKernels.rotate(c[p], c[q], cos, sin, n);
                     DenseKernels.rotate(v[p], v[q], cos, sin, n);
+                    squares[p] = alpha - t * gamma;
+                    squares[q] = beta + t * gamma;
                 }
             }
             if (!rotated) {
