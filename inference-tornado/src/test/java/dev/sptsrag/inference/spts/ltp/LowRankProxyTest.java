@@ -117,9 +117,14 @@ class LowRankProxyTest {
 
     /** A proxy of {@code shape} with random factors and evenly spread channels. */
     static LowRankProxy randomProxy(ProxyShape shape, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
         byte[] id = new byte[ModelIdentity.BYTES];
-        random.nextBytes(id);
+        new SplittableRandom(seed).nextBytes(id);
+        return randomProxy(shape, seed, id);
+    }
+
+    /** As {@link #randomProxy(ProxyShape, long)}, for the model of {@code identity}. */
+    static LowRankProxy randomProxy(ProxyShape shape, long seed, byte[] id) {
+        SplittableRandom random = new SplittableRandom(seed + 1);
         List<LowRankProxy.Layer> layers = new java.util.ArrayList<>();
         for (int l = 0; l < shape.layers(); l++) {
             int[] channels = new int[shape.channels()];
