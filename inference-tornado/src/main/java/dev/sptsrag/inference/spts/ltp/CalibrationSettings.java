@@ -73,6 +73,10 @@ public record CalibrationSettings(int channels, int rank, double rho, ProxyVaria
         return new CalibrationSettings(channels, rank, rho, v, oversampling, powerIterations, seed, saliencyBytes);
     }
 
+    public CalibrationSettings withSeed(long s) {
+        return new CalibrationSettings(channels, rank, rho, variant, oversampling, powerIterations, s, saliencyBytes);
+    }
+
     public CalibrationSettings withSaliencyBytes(long bytes) {
         return new CalibrationSettings(channels, rank, rho, variant, oversampling, powerIterations, seed, bytes);
     }
