@@ -106,7 +106,10 @@ final class CalibrateCommand implements Callable<Integer> {
             if (rank != null) {
                 settings = settings.withRank(rank);
             }
-            settings = settings.withRho(rho).withVariant(proxyVariant).withSeed(seed);
+            // Saliency heaps live on the Java heap (the model is off-heap): half of it keeps every layer in
+            // one pass over the tokens where it can, instead of running them once per group of layers.
+            settings = settings.withRho(rho).withVariant(proxyVariant).withSeed(seed)
+                    .withSaliencyBytes(Math.max(1, Runtime.getRuntime().maxMemory() / 2));
             settings.shapeFor(config); // D_low and r against the model's widths, before the long part
 
             int length = Math.min(sequenceLength, config.contextLength());
@@ -152,8 +155,8 @@ final class CalibrateCommand implements Callable<Integer> {
 
         @Override
         public void layer(ProxyCalibrator.LayerReport r) {
-            out.printf("layer %d: select %.1f ms, factor %.1f ms | kept channels hold %.1f%% of the importance; "
-                            + "rank keeps %.1f%% (gate), %.1f%% (up) of their energy%n", r.layer(), r.selectNanos() / 1e6,
+            out.printf("layer %d: gather %.1f ms, factor %.1f ms | kept channels hold %.1f%% of the importance; "
+                            + "rank keeps %.1f%% (gate), %.1f%% (up) of their energy%n", r.layer(), r.gatherNanos() / 1e6,
                     r.factorNanos() / 1e6, 100 * r.importanceKept(), 100 * r.gateEnergy(), 100 * r.upEnergy());
             out.flush();
         }

@@ -131,7 +131,7 @@ class SptsCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("3 sequences, 300 tokens"), r.out());
         assertTrue(r.out().contains("D_low 48, r 16, rho 0.2, variant down"), r.out());
-        assertTrue(r.out().contains("layer 0: select") && r.out().contains("layer 2: select"), r.out());
+        assertTrue(r.out().contains("layer 0: gather") && r.out().contains("layer 2: gather"), r.out());
         assertTrue(r.out().contains("forward pass ranking channels of layers 0..2"), r.out());
         assertTrue(r.out().contains("wrote " + proxy), r.out());
         try (LoadedModel m = LoadedModel.synthetic("tiny-llama", 1)) {

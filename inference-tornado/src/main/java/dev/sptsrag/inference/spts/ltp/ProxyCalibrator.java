@@ -53,13 +53,13 @@ public final class ProxyCalibrator {
     }
 
     /**
-     * @param selectNanos      time to rank and gather the kept channels
+     * @param gatherNanos      time to rank the channels and decode their gate, up (and down) weights
      * @param factorNanos      time of the two truncated SVDs
      * @param importanceKept   share of the summed channel importance that the kept channels hold
      * @param gateEnergy       {@code Σ_{i≤r} σᵢ² / ‖W_gate[kept,:]‖²_F}: how much of the kept gate rows rank r keeps
      * @param upEnergy         the same for W_up
      */
-    public record LayerReport(int layer, long selectNanos, long factorNanos, double importanceKept, double gateEnergy,
+    public record LayerReport(int layer, long gatherNanos, long factorNanos, double importanceKept, double gateEnergy,
                               double upEnergy) {
     }
 
