@@ -4,6 +4,7 @@
 #   check  — kernel self-test (nvcc), the CUDA JUnit tests, generate --backend cuda on fixture models
 #   bench  — measured ceilings (floors.py), the engine's bench on synthetic llama-3.1-8b, the PyTorch baseline
 #   all    — both
+#   ltp    — the LTP proxy on the GPU (CudaLowRankProxyTest) and a CPU calibration of synthetic llama-3.1-8b
 # and prints a short table last. Output files go to $OUT (the device tool brings them back).
 set -uo pipefail
 mode="${1:-all}"
@@ -56,6 +57,24 @@ if [ "$mode" = check ] || [ "$mode" = all ]; then
     note "generate --backend cuda $m: $(tail -1 "$OUT/generate-$m.txt")"
   done
   note "check took $(( $(date +%s) - t0 )) s"
+fi
+
+if [ "$mode" = ltp ]; then
+  # LTP: the proxy's GPU scoring against the host (and its cost at 32K rows), then a calibration of the
+  # synthetic llama-3.1-8b on this machine's CPUs (float32), with its per-layer timings.
+  t0=$(date +%s)
+  TEST_CP="$CP:$carry/app/engine-tests.jar:inference-tornado/src/test/resources"
+  $JAVA -jar "$carry/junit-console.jar" execute --class-path "$TEST_CP" \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaLowRankProxyTest \
+      --details=tree --disable-banner 2>&1 | tee "$OUT/junit-ltp.txt" | tail -20
+  note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit-ltp.txt" | tr -s ' ' | tr '\n' ' ')"
+  grep -a 'LTP proxy on the GPU' "$OUT/junit-ltp.txt" >> "$summary"
+  $JAVA -Xmx16g -jar "$carry/app/spts-engine.jar" calibrate --preset llama-3.1-8b --tokens ${LTP_TOKENS:-1024} \
+      --sequence-length ${LTP_SEQUENCE:-1024} --out "$OUT/llama-3.1-8b-synthetic.ltp" 2>&1 | tee "$OUT/calibrate.txt" \
+      | grep -v '^loading'
+  rm -f "$OUT/llama-3.1-8b-synthetic.ltp"
+  grep -aE '^(calibrating|D_low|forward|wrote)' "$OUT/calibrate.txt" >> "$summary"
+  note "ltp took $(( $(date +%s) - t0 )) s"
 fi
 
 if [ "$mode" = spts ]; then

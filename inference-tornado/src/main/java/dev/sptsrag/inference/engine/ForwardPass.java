@@ -36,6 +36,7 @@ public final class ForwardPass {
     private final Activations lastHidden;
     private final Activations logits;
     private int batchRows;
+    private LayerObserver observer;
 
     public ForwardPass(DeviceModel model, int maxBatch) {
         if (maxBatch <= 0) {
@@ -60,6 +61,14 @@ public final class ForwardPass {
     public int maxBatch() { return maxBatch; }
 
     public DeviceModel model() { return model; }
+
+    /**
+     * Lets {@code observer} see every block's FFN input and activation in later {@link #forward}
+     * calls (calibration); {@code null} stops it. Without one the pass does no extra work.
+     */
+    public void observe(LayerObserver observer) {
+        this.observer = observer;
+    }
 
     /**
      * Runs {@code count} tokens at {@code positions} through all blocks, appending them to every
@@ -104,6 +113,9 @@ public final class ForwardPass {
         backend.matmul(h, n, w.gate(), gate);
         backend.matmul(h, n, w.up(), up);
         backend.swiglu(gate, up, n, gate);
+        if (observer != null) {
+            observer.ffn(l, h, gate, n);
+        }
         backend.matmul(gate, n, w.down(), h);
         backend.add(x, h, n);
     }

@@ -1,5 +1,9 @@
 package dev.sptsrag.inference.cli;
 
+import dev.sptsrag.inference.model.LoadedModel;
+import dev.sptsrag.inference.spts.ltp.LowRankProxy;
+import dev.sptsrag.inference.spts.ltp.LowRankProxyFile;
+import dev.sptsrag.inference.spts.ltp.ProxyVariant;
 import dev.sptsrag.inference.testing.ParityFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,5 +121,63 @@ class SptsCommandTest {
         Run both = run("generate", folder.toString(), "--messages", conversation.toString(), "-p", "hi");
         assertEquals(2, both.code());
         assertTrue(both.err().contains("either --prompt or --messages"), both.err());
+    }
+
+    @Test
+    void calibrateWritesAProxyThatReadsBackForItsModel(@TempDir Path dir) throws Exception {
+        Path proxy = dir.resolve("tiny.ltp");
+        Run r = run("calibrate", "--preset", "tiny-llama", "--tokens", "300", "--sequence-length", "128",
+                "--d-low", "48", "--rank", "16", "--out", proxy.toString(), "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("3 sequences, 300 tokens"), r.out());
+        assertTrue(r.out().contains("D_low 48, r 16, rho 0.2, variant down"), r.out());
+        assertTrue(r.out().contains("layer 0: gather") && r.out().contains("layer 2: gather"), r.out());
+        assertTrue(r.out().contains("forward pass ranking channels of layers 0..2"), r.out());
+        assertTrue(r.out().contains("wrote " + proxy), r.out());
+        try (LoadedModel m = LoadedModel.synthetic("tiny-llama", 1)) {
+            LowRankProxy p = LowRankProxyFile.read(proxy, m);
+            assertEquals(48, p.shape().channels());
+            assertEquals(300, p.calibrationTokens());
+        }
+
+        Run again = run("calibrate", "--preset", "tiny-llama", "--tokens", "10", "--out", proxy.toString());
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("--force"), again.err());
+        Run noOut = run("calibrate", "--preset", "tiny-llama", "--tokens", "10");
+        assertEquals(2, noOut.code());
+        assertTrue(noOut.err().contains("--out"), noOut.err());
+        Run tooWide = run("calibrate", "--preset", "tiny-llama", "--d-low", "321", "--out", dir.resolve("x").toString());
+        assertEquals(2, tooWide.code());
+        assertTrue(tooWide.err().contains("D_low"), tooWide.err());
+        Run text = run("calibrate", "--preset", "tiny-llama", "--text", proxy.toString(), "--out", dir.resolve("y").toString());
+        assertEquals(2, text.code());
+        assertTrue(text.err().contains("no tokenizer"), text.err());
+    }
+
+    @Test
+    void calibrateOnTextBesideAHuggingFaceFolder(@TempDir Path dir) throws Exception {
+        Path folder = dir.resolve("model");
+        Files.createDirectory(folder);
+        try (var files = Files.list(ParityFixture.load("qwen2-bias-tied").folder())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, folder.resolve(f.getFileName()));
+            }
+        }
+        Path text = dir.resolve("calibration.txt");
+        Files.writeString(text, "Ana works in Lyon. Her badge number is 4417. ".repeat(40));
+        Run noText = run("calibrate", folder.toString());
+        assertEquals(2, noText.code());
+        assertTrue(noText.err().contains("--text"), noText.err());
+
+        Run r = run("calibrate", folder.toString(), "--text", text.toString(), "--tokens", "200", "--sequence-length", "64",
+                "--variant", "intermediate", "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        Path written = folder.resolve("spts-ltp.bin");
+        assertTrue(r.out().contains("wrote " + written), r.out());
+        try (LoadedModel m = LoadedModel.open(folder)) {
+            LowRankProxy p = LowRankProxyFile.read(written, m);
+            assertEquals(ProxyVariant.INTERMEDIATE, p.shape().variant());
+            assertEquals(200, p.calibrationTokens());
+        }
     }
 }
