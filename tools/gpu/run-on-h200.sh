@@ -48,9 +48,10 @@ if [ "$mode" = check ] || [ "$mode" = all ]; then
       --select-class dev.sptsrag.inference.backend.cuda.CudaBackendContractTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaEngineParityTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaSptsParityTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaLowRankProxyTest \
       --details=tree --disable-banner 2>&1 | tee "$OUT/junit.txt" | tail -60
   note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit.txt" | tr -s ' ' | tr '\n' ' ')"
-  grep -aE 'worst|argmax equal|overlap|SPTS GPU' "$OUT/junit.txt" >> "$summary"
+  grep -aE 'worst|argmax equal|overlap|SPTS GPU|LTP proxy on the GPU' "$OUT/junit.txt" >> "$summary"
   for m in llama-gqa-rope3 qwen2-bias-tied; do
     $JAVA -jar "$carry/app/spts-engine.jar" generate inference-tornado/src/test/resources/parity/$m --backend cuda \
         --prompt "The badge number of Ana Ruiz is" -n 16 --temperature 0 2>&1 | tee "$OUT/generate-$m.txt" | tail -3
@@ -81,7 +82,7 @@ if [ "$mode" = spts ]; then
   t0=$(date +%s)
   $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" bench --backend cuda --preset llama-3.1-8b --preset-type bf16 \
       --prompt-tokens ${SPTS_PROMPTS:-8192,16384,32768} --gen-tokens 128 --runs 2 --context 32896 \
-      --skip off --skip llama:pap --skip llama:pap-ltp --skip llama \
+      --skip off --skip llama:pap --skip llama:pap-ltp --skip llama --ltp ${SPTS_LTP:-synthetic} \
       2>&1 | tee "$OUT/bench-spts.txt" | grep -v '^loading'
   note "spts bench took $(( $(date +%s) - t0 )) s"
   grep '^|' "$OUT/bench-spts.txt" >> "$summary"

@@ -45,6 +45,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "SPTS skip budgets to measure, repeatable (off, default, llama:pap, a JSON object...); default: off.")
     List<String> skips = new ArrayList<>();
 
+    @Option(names = "--ltp", defaultValue = "auto", paramLabel = "PROXY",
+            description = "LTP proxy for skip modes pap-ltp and spts: a file from spts calibrate, auto (beside the model), "
+                    + "synthetic (random factors of the paper's shape, for presets: measures cost only), or none (default: ${DEFAULT-VALUE}).")
+    String ltp;
+
     @Option(names = "--gen-tokens", defaultValue = "32", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
     int genTokens;
 
@@ -66,6 +71,7 @@ final class BenchCommand implements Callable<Integer> {
             try (InferenceEngine engine = new InferenceEngine(loaded.config(), loaded.weights(), null,
                     runtime.createBackend(err), context, runtime.batch,
                     new Progress(err, "loading layers", loaded.config().layerCount()))) {
+                LowRankProxyOption.apply(ltp, loaded, engine, err);
                 double loadSeconds = (System.nanoTime() - t0) / 1e9;
                 err.println("memory plan: " + engine.memoryPlan());
                 List<String> rows = new ArrayList<>();

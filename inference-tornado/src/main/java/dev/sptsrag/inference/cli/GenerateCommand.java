@@ -82,6 +82,11 @@ final class GenerateCommand implements Callable<Integer> {
                     + "(docs/spts.md). Default: ${DEFAULT-VALUE}.")
     String skip;
 
+    @Option(names = "--ltp", defaultValue = "auto", paramLabel = "PROXY",
+            description = "LTP proxy for skip modes pap-ltp and spts: a file from spts calibrate, auto (the file beside "
+                    + "the model, if any), or none (default: ${DEFAULT-VALUE}).")
+    String ltp;
+
     @Option(names = "--stop", description = "Stop before this text (repeatable).")
     List<String> stops = new ArrayList<>();
 
@@ -106,6 +111,7 @@ final class GenerateCommand implements Callable<Integer> {
             try (InferenceEngine engine = new InferenceEngine(loaded.config(), loaded.weights(), loaded.tokenizer(),
                     runtime.createBackend(err), context, runtime.batch,
                     new Progress(err, "loading layers", loaded.config().layerCount()))) {
+                LowRankProxyOption.apply(ltp, loaded, engine, err);
                 long loadNanos = System.nanoTime() - t0;
                 err.println("model " + loaded.config().name() + " (" + loaded.format() + "), backend "
                         + engine.backend().description() + ", context " + context);

@@ -7,6 +7,8 @@ import dev.sptsrag.inference.model.ModelWeights;
 import dev.sptsrag.inference.spts.SkipPlan;
 import dev.sptsrag.inference.spts.SkipStatistics;
 import dev.sptsrag.inference.spts.SptsPrefill;
+import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
+import dev.sptsrag.inference.spts.ltp.LowRankProxy;
 import dev.sptsrag.inference.tokenizer.TokenStreamDecoder;
 import dev.sptsrag.inference.tokenizer.Tokenizer;
 
@@ -34,6 +36,7 @@ public final class InferenceEngine implements AutoCloseable {
     private final float[] candidateValues = new float[Sampler.MAX_DEVICE_CANDIDATES];
     private final DeviceMemoryPlan memoryPlan;
     private SptsPrefill spts;
+    private DeviceLowRankProxy proxy;
     private final int[] batchTokens;
     private final int[] batchPositions;
     private final int contextLength;
@@ -179,8 +182,21 @@ public final class InferenceEngine implements AutoCloseable {
     private SptsPrefill spts() {
         if (spts == null) {
             spts = new SptsPrefill(model, contextLength);
+            spts.useProxy(proxy);
         }
         return spts;
+    }
+
+    /**
+     * Uses {@code proxy} (calibrated for this model, see {@code spts calibrate}) to choose FFN rows in
+     * skip modes PAP_LTP and SPTS; null goes back to ranking them by the attention probe. Its factors
+     * are uploaded to the backend here.
+     */
+    public synchronized void useLowRankProxy(LowRankProxy lowRank) {
+        this.proxy = lowRank == null ? null : new DeviceLowRankProxy(lowRank, backend, Math.min(contextLength, 4096));
+        if (spts != null) {
+            spts.useProxy(proxy);
+        }
     }
 
     /** Logits after the last token the engine processed (the prompt's last, or the last decoded one). */

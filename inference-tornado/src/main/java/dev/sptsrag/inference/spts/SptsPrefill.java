@@ -6,6 +6,7 @@ import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.engine.DeviceModel;
 import dev.sptsrag.inference.engine.KvCache;
 import dev.sptsrag.inference.model.ModelConfig;
+import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
 
 /**
  * The prefill under a {@link SkipPlan}, layer by layer over the whole prompt (a probe needs the last
@@ -57,6 +58,8 @@ public final class SptsPrefill {
     private final float[] scores;
     private final float[] ffnScores;
     private final TopSelector selector;
+    private final float[] proxyNorms;
+    private DeviceLowRankProxy proxy;
     private final int[] one = new int[1];
     private final int[] onePosition = new int[1];
 
@@ -88,6 +91,7 @@ public final class SptsPrefill {
         ffnTokens = new int[capacity];
         scores = new float[capacity];
         ffnScores = new float[capacity];
+        proxyNorms = new float[capacity];
         selector = new TopSelector(capacity);
     }
 
@@ -102,6 +106,17 @@ public final class SptsPrefill {
                 + 2 * backend.activationBytes(capacity, c.intermediateSize())
                 + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.queryDim());
         return rows + 4L * capacity * (c.headCount() + 2);
+    }
+
+    /**
+     * The LTP proxy that scores FFN rows ({@code ||f(x)|| · S_MHA}) in modes PAP_LTP and SPTS; null
+     * ranks them by the attention probe alone.
+     */
+    public void useProxy(DeviceLowRankProxy proxy) {
+        if (proxy != null && (proxy.shape().layers() != config.layerCount() || proxy.shape().hidden() != config.hiddenSize())) {
+            throw new IllegalArgumentException("LTP proxy of " + proxy.shape() + " does not fit " + config.name());
+        }
+        this.proxy = proxy;
     }
 
     /** Tokens this prefill can take. */
@@ -192,8 +207,18 @@ public final class SptsPrefill {
             // ---- FFN on its active rows
             int ffnActive;
             if (skip && plan.budget().mode() != SkipMode.PAP) {
-                // Without a calibrated LTP proxy the FFN rows are ranked by the attention probe alone.
-                System.arraycopy(scores, 0, ffnScores, 0, count);
+                if (proxy != null) {
+                    // LTP: the FFN input of every candidate, scored by the proxy times the attention probe.
+                    backend.gatherRows(x, candidates, count, h);
+                    backend.rmsNorm(h, count, w.ffnNorm(), config.normEps(), h);
+                    proxy.norms(l, h, count, proxyNorms);
+                    for (int i = 0; i < count; i++) {
+                        ffnScores[i] = proxyNorms[i] * scores[i];
+                    }
+                } else {
+                    // Without a calibrated LTP proxy the FFN rows are ranked by the attention probe alone.
+                    System.arraycopy(scores, 0, ffnScores, 0, count);
+                }
                 ffnActive = selector.select(ffnScores, count, plan.active(l), plan.budget().sinkTokens(),
                         plan.budget().recentTokens(), ffnRows);
                 for (int i = 0; i < ffnActive; i++) {
@@ -203,10 +228,17 @@ public final class SptsPrefill {
                 ffnActive = count;
                 System.arraycopy(candidates, 0, ffnTokens, 0, count);
             }
-            backend.gatherRows(x, ffnTokens, ffnActive, h);
-            backend.rmsNorm(h, ffnActive, w.ffnNorm(), config.normEps(), h);
-            backend.matmul(h, ffnActive, w.gate(), gate);
-            backend.matmul(h, ffnActive, w.up(), up);
+            Activations ffnIn;
+            if (skip && proxy != null && plan.budget().mode() != SkipMode.PAP) {
+                backend.gatherRows(h, ffnRows, ffnActive, hA); // already normalised for the proxy
+                ffnIn = hA;
+            } else {
+                backend.gatherRows(x, ffnTokens, ffnActive, h);
+                backend.rmsNorm(h, ffnActive, w.ffnNorm(), config.normEps(), h);
+                ffnIn = h;
+            }
+            backend.matmul(ffnIn, ffnActive, w.gate(), gate);
+            backend.matmul(ffnIn, ffnActive, w.up(), up);
             backend.swiglu(gate, up, ffnActive, gate);
             backend.matmul(gate, ffnActive, w.down(), projected);
             backend.scatterAddRows(projected, ffnTokens, ffnActive, x);

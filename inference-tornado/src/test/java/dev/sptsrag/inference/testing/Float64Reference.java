@@ -159,6 +159,14 @@ public final class Float64Reference {
      * layer are returned for comparison with the engine's choice.
      */
     public SptsReference spts(int[] prompt, int[] continuation, SkipPlan plan) {
+        return spts(prompt, continuation, plan, false);
+    }
+
+    /**
+     * As {@link #spts(int[], int[], SkipPlan)}; with {@code exactLtp} the FFN rows of PAP_LTP/SPTS layers
+     * are ranked by {@code ||FFN(x)|| · S_MHA} with the true FFN (what an exact LTP proxy predicts).
+     */
+    public SptsReference spts(int[] prompt, int[] continuation, SkipPlan plan, boolean exactLtp) {
         SkipBudget b = plan.budget();
         int n = prompt.length;
         double[][] x = new double[n][];
@@ -243,7 +251,19 @@ public final class Float64Reference {
             for (int a : active) {
                 addInto(x[cand[a]], updates[a]);
             }
-            int[] ffn = plan.skips(l) && b.mode() != SkipMode.PAP ? select(scores, nc, plan.active(l), b) : range(nc);
+            double[] ffnScores = scores;
+            if (exactLtp && plan.skips(l) && b.mode() != SkipMode.PAP) {
+                ffnScores = new double[nc];
+                for (int i = 0; i < nc; i++) {
+                    double[] f = ffnUpdate(l, x[cand[i]]);
+                    double norm = 0;
+                    for (double v : f) {
+                        norm += v * v;
+                    }
+                    ffnScores[i] = Math.sqrt(norm) * scores[i];
+                }
+            }
+            int[] ffn = plan.skips(l) && b.mode() != SkipMode.PAP ? select(ffnScores, nc, plan.active(l), b) : range(nc);
             ffnTokens[l] = tokensOf(cand, ffn);
             for (int f : ffn) {
                 addInto(x[cand[f]], ffnUpdate(l, x[cand[f]]));

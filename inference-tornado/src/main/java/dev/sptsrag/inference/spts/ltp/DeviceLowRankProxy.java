@@ -14,9 +14,8 @@ import java.nio.ByteOrder;
 /**
  * A {@link LowRankProxy} on a backend: its factors uploaded as weight matrices, so that scoring
  * thousands of candidate rows runs as four small GEMMs (six with the down projection) where the
- * activations already are, instead of copying every FFN input to the host. Only the last product
- * comes back, {@code rows × D_low} floats (INTERMEDIATE) or {@code rows × hidden} (DOWN_PROJECTED),
- * and its row norms are taken on the host. Rows are scored in chunks of {@code chunkRows}, which
+ * activations already are, instead of copying every FFN input to the host. Only the row norms of
+ * the last product come back, one float per row. Rows are scored in chunks of {@code chunkRows}, which
  * bounds the buffers it allocates (once, here).
  *
  * <p>On a BF16 backend (CUDA) the factors and GEMM inputs are rounded to BF16 like the model's own
@@ -36,7 +35,7 @@ public final class DeviceLowRankProxy {
     private final Activations gate;
     private final Activations up;
     private final Activations output;        // null for INTERMEDIATE
-    private final float[] host;
+    private final float[] chunkNorms;
 
     /**
      * Uploads every layer of {@code proxy} to {@code backend}. The host copies the upload makes are
@@ -69,7 +68,7 @@ public final class DeviceLowRankProxy {
         gate = backend.allocateActivations("ltp gate", chunkRows, d);
         up = backend.allocateActivations("ltp up", chunkRows, d);
         output = down ? backend.allocateActivations("ltp output", chunkRows, h) : null;
-        host = new float[chunkRows * (down ? h : d)];
+        chunkNorms = new float[chunkRows];
     }
 
     public ProxyShape shape() { return shape; }
@@ -88,7 +87,6 @@ public final class DeviceLowRankProxy {
         }
         DeviceMatrix[] w = matrices[layer];
         Activations last = output != null ? output : gate;
-        int width = last.cols();
         for (int start = 0; start < count; start += chunkRows) {
             int n = Math.min(chunkRows, count - start);
             backend.copyRows(ffnInputs, start, input, 0, n);
@@ -100,10 +98,8 @@ public final class DeviceLowRankProxy {
             if (output != null) {
                 backend.matmul(gate, n, w[4], output);
             }
-            backend.readRows(last, 0, n, host);
-            for (int i = 0; i < n; i++) {
-                out[start + i] = (float) Math.sqrt(DenseKernels.dot(host, i * width, host, i * width, width));
-            }
+            backend.rowNorms(last, n, chunkNorms);
+            System.arraycopy(chunkNorms, 0, out, start, n);
         }
     }
 
