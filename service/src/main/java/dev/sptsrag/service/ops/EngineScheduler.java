@@ -253,24 +253,27 @@ public final class EngineScheduler implements AutoCloseable {
         }
         active.set(job);
         job.startedAt = System.nanoTime();
+        GenerationResult result = null;
+        Throwable error = null;
         try {
-            GenerationResult result = loaded.engine().generate(job.request, (id, text) ->
+            result = loaded.engine().generate(job.request, (id, text) ->
                     job.aborted.get() == null && job.listener.onToken(id, text) && job.aborted.get() == null);
-            if (result.finishReason() == FinishReason.CANCELLED) {
-                job.abort(Outcome.CANCELLED, new CancellationException("cancelled by the client"));
-                job.finishAborted(result);
-            } else {
-                job.finish(Outcome.COMPLETED, result, null);
-            }
-            long took = System.nanoTime() - job.startedAt;
-            meanRequestSeconds = 0.8 * meanRequestSeconds + 0.2 * took / 1e9;
         } catch (RuntimeException | Error e) {
-            job.finish(Outcome.FAILED, null, e);
-            if (e instanceof VirtualMachineError) {
-                throw e;
-            }
+            error = e;
         } finally {
-            active.set(null);
+            active.set(null); // free before anyone hears of the end
+        }
+        meanRequestSeconds = 0.8 * meanRequestSeconds + 0.2 * (System.nanoTime() - job.startedAt) / 1e9;
+        if (error != null) {
+            job.finish(Outcome.FAILED, null, error);
+            if (error instanceof VirtualMachineError v) {
+                throw v;
+            }
+        } else if (result.finishReason() == FinishReason.CANCELLED) {
+            job.abort(Outcome.CANCELLED, new CancellationException("cancelled by the client"));
+            job.finishAborted(result);
+        } else {
+            job.finish(Outcome.COMPLETED, result, null);
         }
     }
 
