@@ -322,6 +322,9 @@ public final class EngineScheduler implements AutoCloseable {
         timer.shutdownNow();
         if (!worker.isAlive()) {
             state = EngineState.STOPPED;
+            log.info("engine stopped");
+        } else {
+            log.warn("the engine's worker did not stop within {}", settings.shutdownTimeout());
         }
     }
 
