@@ -149,6 +149,29 @@ class EngineSchedulerTest {
     }
 
     @Test
+    void whileLoadingReadinessIsOutOfServiceAndRequestsAreRefused() throws Exception {
+        java.util.concurrent.CountDownLatch loaded = new java.util.concurrent.CountDownLatch(1);
+        EngineLoader real = EngineLoader.of(TestEngines.fixture(128));
+        scheduler = new EngineScheduler(() -> {
+            try {
+                loaded.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return real.load();
+        }, new EngineScheduler.Settings(1, Duration.ofSeconds(30), Duration.ofSeconds(5)));
+        scheduler.start();
+        var health = new EngineHealthIndicator(scheduler).health();
+        assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+        assertThat(health.getDetails()).containsEntry("state", "loading");
+        assertThatThrownBy(() -> scheduler.loaded()).isInstanceOf(EngineUnavailableException.class)
+                .hasMessageContaining("still loading");
+        loaded.countDown();
+        assertThat(scheduler.awaitReady(Duration.ofSeconds(30))).isTrue();
+        assertThat(new EngineHealthIndicator(scheduler).health().getStatus()).isEqualTo(Status.UP);
+    }
+
+    @Test
     void readinessFollowsLoading() throws Exception {
         start(1, Duration.ofSeconds(30), Duration.ofSeconds(5));
         var health = new EngineHealthIndicator(scheduler).health();
