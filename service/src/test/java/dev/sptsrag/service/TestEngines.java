@@ -40,6 +40,17 @@ public final class TestEngines {
         return new GenerationRequest(s.loaded().model().tokenizer().encode(text, true), SamplingOptions.greedy(maxTokens));
     }
 
+    /** The engine held at the first token of one request, with one more request waiting behind it. */
+    public record Occupied(Hold hold, EngineScheduler.Job running, EngineScheduler.Job queued) {
+    }
+
+    public static Occupied occupy(EngineScheduler s, int runningTokens, int queuedTokens) throws InterruptedException {
+        Hold hold = new Hold();
+        EngineScheduler.Job running = s.submit(request(s, "running", runningTokens), hold);
+        hold.awaitHeld();
+        return new Occupied(hold, running, s.submit(request(s, "queued", queuedTokens), TokenListener.IGNORE));
+    }
+
     /**
      * A listener that blocks the engine's worker at the first token until {@link #release()}: a long
      * generation on demand. {@link #awaitHeld()} returns once the worker is inside it.

@@ -43,10 +43,10 @@ class EngineSchedulerTest {
     @Test
     void aFullQueueIsBusyAndDrainsOnceTheEngineIsFree() throws Exception {
         start(1, Duration.ofSeconds(30), Duration.ofSeconds(5));
-        TestEngines.Hold hold = new TestEngines.Hold();
-        EngineScheduler.Job running = scheduler.submit(TestEngines.request(scheduler, "first", 4), hold);
-        hold.awaitHeld();
-        EngineScheduler.Job queued = scheduler.submit(TestEngines.request(scheduler, "second", 4), TokenListener.IGNORE);
+        TestEngines.Occupied busy = TestEngines.occupy(scheduler, 4, 4);
+        TestEngines.Hold hold = busy.hold();
+        EngineScheduler.Job running = busy.running();
+        EngineScheduler.Job queued = busy.queued();
         assertThat(scheduler.queueDepth()).isEqualTo(1);
         assertThat(scheduler.activeRequests()).isEqualTo(1);
 
@@ -64,10 +64,10 @@ class EngineSchedulerTest {
     @Test
     void cancellingFreesTheSlotWhetherQueuedOrRunning() throws Exception {
         start(1, Duration.ofSeconds(30), Duration.ofSeconds(5));
-        TestEngines.Hold hold = new TestEngines.Hold();
-        EngineScheduler.Job running = scheduler.submit(TestEngines.request(scheduler, "first", 200), hold);
-        hold.awaitHeld();
-        EngineScheduler.Job queued = scheduler.submit(TestEngines.request(scheduler, "second", 4), TokenListener.IGNORE);
+        TestEngines.Occupied busy = TestEngines.occupy(scheduler, 200, 4);
+        TestEngines.Hold hold = busy.hold();
+        EngineScheduler.Job running = busy.running();
+        EngineScheduler.Job queued = busy.queued();
 
         queued.cancel(); // leaves the queue at once
         assertThat(scheduler.queueDepth()).isZero();
@@ -89,10 +89,10 @@ class EngineSchedulerTest {
     @Test
     void aRequestPastItsTimeoutStopsGenerating() throws Exception {
         start(2, Duration.ofMillis(300), Duration.ofSeconds(5));
-        TestEngines.Hold hold = new TestEngines.Hold();
-        EngineScheduler.Job slow = scheduler.submit(TestEngines.request(scheduler, "slow", 200), hold);
-        hold.awaitHeld();
-        EngineScheduler.Job waiting = scheduler.submit(TestEngines.request(scheduler, "waiting", 4), TokenListener.IGNORE);
+        TestEngines.Occupied busy = TestEngines.occupy(scheduler, 200, 4);
+        TestEngines.Hold hold = busy.hold();
+        EngineScheduler.Job slow = busy.running();
+        EngineScheduler.Job waiting = busy.queued();
         Thread.sleep(500);
         hold.release();
         assertThatThrownBy(() -> slow.result().get(30, TimeUnit.SECONDS))
@@ -106,10 +106,10 @@ class EngineSchedulerTest {
     @Test
     void shutdownDrainsTheQueueThenRefuses() throws Exception {
         start(2, Duration.ofSeconds(30), Duration.ofSeconds(20));
-        TestEngines.Hold hold = new TestEngines.Hold();
-        EngineScheduler.Job running = scheduler.submit(TestEngines.request(scheduler, "first", 8), hold);
-        hold.awaitHeld();
-        EngineScheduler.Job queued = scheduler.submit(TestEngines.request(scheduler, "second", 8), TokenListener.IGNORE);
+        TestEngines.Occupied busy = TestEngines.occupy(scheduler, 8, 8);
+        TestEngines.Hold hold = busy.hold();
+        EngineScheduler.Job running = busy.running();
+        EngineScheduler.Job queued = busy.queued();
         Thread closer = Thread.ofPlatform().start(scheduler::close);
         while (scheduler.state() != EngineState.STOPPING) {
             Thread.onSpinWait();
@@ -127,10 +127,10 @@ class EngineSchedulerTest {
     @Test
     void shutdownRejectsWhatOutlivesItsTimeout() throws Exception {
         start(2, Duration.ofSeconds(30), Duration.ofMillis(200));
-        TestEngines.Hold hold = new TestEngines.Hold();
-        EngineScheduler.Job running = scheduler.submit(TestEngines.request(scheduler, "first", 200), hold);
-        hold.awaitHeld();
-        EngineScheduler.Job queued = scheduler.submit(TestEngines.request(scheduler, "second", 8), TokenListener.IGNORE);
+        TestEngines.Occupied busy = TestEngines.occupy(scheduler, 200, 8);
+        TestEngines.Hold hold = busy.hold();
+        EngineScheduler.Job running = busy.running();
+        EngineScheduler.Job queued = busy.queued();
         Thread releaser = Thread.ofPlatform().start(() -> {
             try {
                 Thread.sleep(400);

@@ -3,8 +3,6 @@ package dev.sptsrag.service.web;
 import dev.sptsrag.service.TestEngines;
 import dev.sptsrag.service.ai.SptsChatModel;
 import dev.sptsrag.service.ai.SptsChatOptions;
-import dev.sptsrag.service.ops.EngineScheduler;
-import dev.sptsrag.inference.engine.TokenListener;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.messages.UserMessage;
@@ -153,12 +151,8 @@ class OpenAiApiTest extends WebTestBase {
 
     @Test
     void aFullQueueIsTooManyRequestsWithRetryAfter() throws Exception {
-        TestEngines.Hold hold = new TestEngines.Hold();
-        EngineScheduler.Job running = scheduler.submit(TestEngines.request(scheduler, "hold", 8), hold);
-        EngineScheduler.Job queued = null;
+        TestEngines.Occupied busy = TestEngines.occupy(scheduler, 8, 4); // a queue of one: full
         try {
-            hold.awaitHeld();
-            queued = scheduler.submit(TestEngines.request(scheduler, "queued", 4), TokenListener.IGNORE); // queue of 1: full
             for (boolean stream : new boolean[] {false, true}) {
                 HttpResponse<String> r = post("/v1/chat/completions", """
                         {"messages": [{"role": "user", "content": "Hi"}], "stream": %s}""".formatted(stream));
@@ -172,10 +166,10 @@ class OpenAiApiTest extends WebTestBase {
                 assertThat(problem.at("/error/type").asString()).isEqualTo("rate_limit_error");
             }
         } finally {
-            hold.release();
+            busy.hold().release();
         }
-        running.result().get(30, TimeUnit.SECONDS);
-        queued.result().get(30, TimeUnit.SECONDS);
+        busy.running().result().get(30, TimeUnit.SECONDS);
+        busy.queued().result().get(30, TimeUnit.SECONDS);
     }
 
     @Test
