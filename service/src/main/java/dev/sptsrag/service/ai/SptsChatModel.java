@@ -60,7 +60,9 @@ import java.util.stream.Collectors;
  * {@link EngineScheduler}'s queue for the engine. {@link #stream} emits one chunk per piece of text as
  * the engine produces it and a last chunk with the finish reason, usage and the engine's figures
  * ({@link SptsChatMetadata}); cancelling the stream stops the generation at its next token. Options
- * per request: this model's defaults overlaid with the prompt's options ({@link SptsChatOptions}).
+ * per request: this model's defaults overlaid with the prompt's options ({@link SptsChatOptions});
+ * without {@code maxTokens} a generation runs to the end of text or of the context, and one that reaches
+ * the end of the context ends with {@code LENGTH} (a prompt that does not fit is refused, never truncated).
  *
  * <p>Errors: {@link InvalidChatRequestException} (non-transient: bad options, skip budget, message
  * types, prompt longer than the context), the scheduler's transient ones (busy, not ready, timeout),

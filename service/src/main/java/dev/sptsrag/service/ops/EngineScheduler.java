@@ -14,9 +14,9 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -90,8 +90,10 @@ public final class EngineScheduler implements AutoCloseable {
         this.loader = loader;
         this.settings = settings;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-        this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("spts-engine-timer")
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("spts-engine-timer")
                 .daemon().factory());
+        t.setRemoveOnCancelPolicy(true); // a request that ends in time takes its timer with it
+        this.timer = t;
         this.worker = Thread.ofPlatform().name("spts-engine").unstarted(this::work);
     }
 
@@ -213,7 +215,7 @@ public final class EngineScheduler implements AutoCloseable {
                 loaded = l;
                 state = EngineState.READY;
             }
-        } catch (RuntimeException | LinkageError e) {
+        } catch (Throwable e) { // whatever it was (a missing file, a missing native library, no memory): readiness says it
             log.error("the model failed to load: {}", e.getMessage(), e);
             failure = e;
             synchronized (lock) {
