@@ -45,7 +45,7 @@ class SptsChatOptionsTest {
         assertThat(merged.getSkip()).isEqualTo("default");
 
         // ChatClient's way: the model's defaults' builder combined with the request's builder
-        SptsChatOptions viaBuilders = (SptsChatOptions) defaults.mutate()
+        SptsChatOptions viaBuilders = defaults.mutate()
                 .combineWith(SptsChatOptions.builder().seed(9L)).build();
         assertThat(viaBuilders.getSeed()).isEqualTo(9L);
         assertThat(viaBuilders.getMaxTokens()).isEqualTo(100);
