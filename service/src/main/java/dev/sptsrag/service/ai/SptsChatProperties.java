@@ -1,0 +1,109 @@
+package dev.sptsrag.service.ai;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * {@code spring.ai.spts.chat.*}: which model to load, where and how to run it, the scheduler's queue
+ * and timeouts, and the default options of every request ({@code .options.*}).
+ */
+@ConfigurationProperties(SptsChatProperties.PREFIX)
+public class SptsChatProperties {
+    public static final String PREFIX = "spring.ai.spts.chat";
+
+    /** A .gguf file or a Hugging Face folder (config.json, *.safetensors, tokenizer.json). */
+    private Path modelPath;
+    /** The name the model is served under (OpenAI's "model"); default: the file or folder name. */
+    private String modelId;
+    /** auto (CUDA when usable, else CPU), cpu or cuda. */
+    private String backend = "auto";
+    /** CPU backend threads; 0: all processors. */
+    private int threads = 0;
+    /** KV cache size in tokens; 0: the model's context length, capped at 8192. */
+    private int contextLength = 0;
+    /** Prefill batch (tokens per forward call); 0: the backend's choice. */
+    private int batch = 0;
+    /** Requests that may wait while one generates; one more is refused (HTTP 429). */
+    private int queueSize = 16;
+    /** Longest a request may take from arrival to its last token (checked between tokens). */
+    private Duration requestTimeout = Duration.ofMinutes(5);
+    /** On shutdown, how long queued and running requests may still finish. */
+    private Duration shutdownTimeout = Duration.ofSeconds(30);
+    /** Default request options; a request's own values override them field by field. */
+    private final Options options = new Options();
+
+    public Path getModelPath() { return modelPath; }
+    public void setModelPath(Path modelPath) { this.modelPath = modelPath; }
+    public String getModelId() { return modelId; }
+    public void setModelId(String modelId) { this.modelId = modelId; }
+    public String getBackend() { return backend; }
+    public void setBackend(String backend) { this.backend = backend; }
+    public int getThreads() { return threads; }
+    public void setThreads(int threads) { this.threads = threads; }
+    public int getContextLength() { return contextLength; }
+    public void setContextLength(int contextLength) { this.contextLength = contextLength; }
+    public int getBatch() { return batch; }
+    public void setBatch(int batch) { this.batch = batch; }
+    public int getQueueSize() { return queueSize; }
+    public void setQueueSize(int queueSize) { this.queueSize = queueSize; }
+    public Duration getRequestTimeout() { return requestTimeout; }
+    public void setRequestTimeout(Duration requestTimeout) { this.requestTimeout = requestTimeout; }
+    public Duration getShutdownTimeout() { return shutdownTimeout; }
+    public void setShutdownTimeout(Duration shutdownTimeout) { this.shutdownTimeout = shutdownTimeout; }
+    public Options getOptions() { return options; }
+
+    /**
+     * Default options (unset: the request decides; if it does not either, temperature 0.8, top-k 40,
+     * top-p 0.95, min-p 0.05, no penalties, a random seed, generation until end of text or the context is full).
+     */
+    public static class Options {
+        private String model;
+        private Integer maxTokens;
+        private Double temperature;
+        private Double topP;
+        private Integer topK;
+        private List<String> stopSequences;
+        private Double presencePenalty;
+        private Double frequencyPenalty;
+        private Long seed;
+        private Double minP;
+        private Double repetitionPenalty;
+        /** SPTS skip budget: off, default, llama, qwen (optionally :pap or :pap-ltp), or a JSON budget. */
+        private String skip;
+
+        public SptsChatOptions toChatOptions() {
+            return SptsChatOptions.builder().model(model).maxTokens(maxTokens).temperature(temperature).topP(topP)
+                    .topK(topK).stopSequences(stopSequences).presencePenalty(presencePenalty)
+                    .frequencyPenalty(frequencyPenalty).seed(seed).minP(minP).repetitionPenalty(repetitionPenalty)
+                    .skip(skip).build();
+        }
+
+        public String getModel() { return model; }
+        public void setModel(String model) { this.model = model; }
+        public Integer getMaxTokens() { return maxTokens; }
+        public void setMaxTokens(Integer maxTokens) { this.maxTokens = maxTokens; }
+        public Double getTemperature() { return temperature; }
+        public void setTemperature(Double temperature) { this.temperature = temperature; }
+        public Double getTopP() { return topP; }
+        public void setTopP(Double topP) { this.topP = topP; }
+        public Integer getTopK() { return topK; }
+        public void setTopK(Integer topK) { this.topK = topK; }
+        public List<String> getStopSequences() { return stopSequences; }
+        public void setStopSequences(List<String> stopSequences) { this.stopSequences = stopSequences; }
+        public Double getPresencePenalty() { return presencePenalty; }
+        public void setPresencePenalty(Double presencePenalty) { this.presencePenalty = presencePenalty; }
+        public Double getFrequencyPenalty() { return frequencyPenalty; }
+        public void setFrequencyPenalty(Double frequencyPenalty) { this.frequencyPenalty = frequencyPenalty; }
+        public Long getSeed() { return seed; }
+        public void setSeed(Long seed) { this.seed = seed; }
+        public Double getMinP() { return minP; }
+        public void setMinP(Double minP) { this.minP = minP; }
+        public Double getRepetitionPenalty() { return repetitionPenalty; }
+        public void setRepetitionPenalty(Double repetitionPenalty) { this.repetitionPenalty = repetitionPenalty; }
+        public String getSkip() { return skip; }
+        public void setSkip(String skip) { this.skip = skip; }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.sptsrag.service.ops;
+
+import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.backend.BackendChoice;
+import dev.sptsrag.inference.engine.InferenceEngine;
+import dev.sptsrag.inference.model.LoadedModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+
+/** Opens the model and starts the engine; {@link EngineScheduler} calls it once, on its worker thread. */
+@FunctionalInterface
+public interface EngineLoader {
+
+    LoadedEngine load();
+
+    /**
+     * Where and how to run a model.
+     *
+     * @param modelPath     a {@code .gguf} file or a Hugging Face folder
+     * @param modelId       the served name; null for the file or folder name
+     * @param backend       {@code auto}, {@code cpu} or {@code cuda}
+     * @param threads       CPU threads (≤ 0: all processors)
+     * @param contextLength KV cache size in tokens (≤ 0: the model's, capped at 8192)
+     * @param batch         prefill batch (≤ 0: the backend's choice)
+     */
+    record Settings(Path modelPath, String modelId, String backend, int threads, int contextLength, int batch) {
+    }
+
+    /** The engine's own loading: model files, backend choice, memory plan checked before anything is allocated. */
+    static EngineLoader of(Settings s) {
+        return () -> {
+            Logger log = LoggerFactory.getLogger(EngineLoader.class);
+            if (s.modelPath() == null) {
+                throw new IllegalStateException("no model configured: set spring.ai.spts.chat.model-path to a .gguf file "
+                        + "or a Hugging Face folder");
+            }
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+                throw new IllegalStateException("the engine needs the Vector API: start the JVM with "
+                        + "--add-modules jdk.incubator.vector");
+            }
+            BackendChoice choice = BackendChoice.parse(s.backend() == null ? "auto" : s.backend());
+            LoadedModel model = LoadedModel.open(s.modelPath());
+            try {
+                if (model.tokenizer() == null) {
+                    throw new IllegalStateException(s.modelPath() + " has no tokenizer");
+                }
+                int modelContext = model.config().contextLength();
+                int context = s.contextLength() > 0 ? Math.min(s.contextLength(), modelContext) : Math.min(modelContext, 8192);
+                Backend backend = choice.create(s.threads(), log::info);
+                InferenceEngine engine;
+                try {
+                    engine = new InferenceEngine(model.config(), model.weights(), model.tokenizer(), backend, context,
+                            Math.max(0, s.batch()), layer -> { });
+                } catch (RuntimeException e) {
+                    backend.close();
+                    throw e;
+                }
+                String id = s.modelId() != null && !s.modelId().isBlank() ? s.modelId()
+                        : s.modelPath().getFileName().toString().replaceFirst("\\.gguf$", "");
+                log.info("model {} ({}, {}) on {}, context {} tokens; memory plan: {}", id, model.config().name(),
+                        model.format(), backend.description(), context, engine.memoryPlan());
+                return new LoadedEngine(id, model, engine, java.time.Instant.now());
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        };
+    }
+}

@@ -1,0 +1,131 @@
+package dev.sptsrag.service.ops;
+
+import dev.sptsrag.inference.engine.GenerationMetrics;
+import dev.sptsrag.inference.engine.GenerationResult;
+import dev.sptsrag.inference.spts.SkipStatistics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine's meters: TTFT and end-to-end latency (with histograms for percentiles), time in the
+ * queue, prefill and decode throughput, queue depth, active requests, the share of prompt-token rows
+ * SPTS skipped, the KV cache bytes planned and kept, and requests by outcome. Spring Boot binds it to
+ * every registry (it is a {@link MeterBinder}); the Spring AI observation adds the standard
+ * {@code gen_ai.client.*} meters beside these.
+ */
+public final class EngineMetrics implements MeterBinder, EngineScheduler.Events {
+    private final EngineScheduler scheduler;
+    private volatile Meters meters;
+
+    public EngineMetrics(EngineScheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    private record Meters(Timer ttft, Map<EngineScheduler.Outcome, Timer> latency, Timer queueWait,
+                          DistributionSummary prefill, DistributionSummary decode, DistributionSummary skipped,
+                          DistributionSummary kvKept, Map<EngineScheduler.Outcome, Counter> requests, Counter rejected) {
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Map<EngineScheduler.Outcome, Timer> latency = new EnumMap<>(EngineScheduler.Outcome.class);
+        Map<EngineScheduler.Outcome, Counter> requests = new EnumMap<>(EngineScheduler.Outcome.class);
+        for (EngineScheduler.Outcome o : EngineScheduler.Outcome.values()) {
+            String tag = o.name().toLowerCase(java.util.Locale.ROOT);
+            latency.put(o, Timer.builder("spts.engine.latency").description("End-to-end request time, queue included")
+                    .tag("outcome", tag).publishPercentileHistogram().register(registry));
+            requests.put(o, Counter.builder("spts.engine.requests").description("Requests that reached the engine's queue")
+                    .tag("outcome", tag).register(registry));
+        }
+        Meters m = new Meters(
+                Timer.builder("spts.engine.ttft").description("Time to first token, from the start of the prefill")
+                        .publishPercentileHistogram().register(registry),
+                latency,
+                Timer.builder("spts.engine.queue.wait").description("Time waiting for the engine")
+                        .publishPercentileHistogram().register(registry),
+                DistributionSummary.builder("spts.engine.prefill.throughput").baseUnit("tokens/s")
+                        .description("Prompt tokens per second of prefill").register(registry),
+                DistributionSummary.builder("spts.engine.decode.throughput").baseUnit("tokens/s")
+                        .description("Generated tokens per second after the first").register(registry),
+                DistributionSummary.builder("spts.engine.skipped.ratio")
+                        .description("Share of prompt-token rows (layers x tokens) SPTS left out of attention; 0 without skipping")
+                        .register(registry),
+                DistributionSummary.builder("spts.engine.kv.kept").baseUnit("bytes")
+                        .description("KV cache bytes an SPTS prefill kept").register(registry),
+                requests,
+                Counter.builder("spts.engine.rejected").description("Requests refused before queueing (busy or not ready)")
+                        .register(registry));
+        Gauge.builder("spts.engine.queue.depth", scheduler, EngineScheduler::queueDepth)
+                .description("Requests waiting for the engine").register(registry);
+        Gauge.builder("spts.engine.active.requests", scheduler, EngineScheduler::activeRequests)
+                .description("Requests the engine is generating").register(registry);
+        Gauge.builder("spts.engine.kv.cache", scheduler, EngineMetrics::kvCacheBytes).baseUnit("bytes")
+                .description("KV cache bytes the engine holds on its device").register(registry);
+        Gauge.builder("spts.engine.ready", scheduler, s -> s.state() == EngineState.READY ? 1 : 0)
+                .description("1 when the engine serves requests").register(registry);
+        if (meters == null) {
+            scheduler.addListener(this);
+        }
+        meters = m;
+    }
+
+    private static double kvCacheBytes(EngineScheduler s) {
+        LoadedEngine l = s.loadedOrNull();
+        return l == null ? 0 : l.engine().memoryPlan().kvCacheBytes();
+    }
+
+    @Override
+    public void rejected(Throwable reason) {
+        Meters m = meters;
+        if (m != null) {
+            m.rejected().increment();
+        }
+    }
+
+    @Override
+    public void finished(EngineScheduler.Report report) {
+        Meters m = meters;
+        if (m == null) {
+            return;
+        }
+        m.requests().get(report.outcome()).increment();
+        m.latency().get(report.outcome()).record(report.totalNanos(), TimeUnit.NANOSECONDS);
+        m.queueWait().record(report.queueNanos(), TimeUnit.NANOSECONDS);
+        GenerationResult r = report.generation();
+        if (r == null) {
+            return;
+        }
+        GenerationMetrics g = r.metrics();
+        m.ttft().record(g.timeToFirstTokenNanos(), TimeUnit.NANOSECONDS);
+        m.prefill().record(g.prefillTokensPerSecond());
+        if (g.generatedTokens() > 1) {
+            m.decode().record(g.decodeTokensPerSecond());
+        }
+        SkipStatistics s = r.skipStatistics();
+        m.skipped().record(skippedRatio(s));
+        if (s != null) {
+            m.kvKept().record(s.kvBytesKept());
+        }
+    }
+
+    /** 1 − (attention-active rows over all layers) / (layers × prompt tokens); 0 when nothing was skipped. */
+    public static double skippedRatio(SkipStatistics s) {
+        if (s == null || s.promptTokens() == 0) {
+            return 0;
+        }
+        int[] active = s.attentionActive();
+        long sum = 0;
+        for (int a : active) {
+            sum += a;
+        }
+        return 1 - (double) sum / ((long) active.length * s.promptTokens());
+    }
+}

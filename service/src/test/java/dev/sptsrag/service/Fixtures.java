@@ -1,0 +1,54 @@
+package dev.sptsrag.service;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The engine's fixture models (tiny random-weight models with real tokenizers and chat templates),
+ * from inference-tornado's test-jar: used in place in a reactor build, copied out of the jar otherwise.
+ */
+public final class Fixtures {
+    /** Llama-3 shapes (3 layers, GQA, llama3 RoPE), 512-token context. */
+    public static final String LLAMA = "llama-gqa-rope3";
+
+    private Fixtures() {
+    }
+
+    public static synchronized Path model(String name) {
+        String resource = "parity/" + name + "/config.json";
+        URL url = Fixtures.class.getClassLoader().getResource(resource);
+        if (url == null) {
+            throw new IllegalStateException(resource + " is not on the test class path (inference-tornado's test-jar)");
+        }
+        try {
+            if (url.getProtocol().equals("file")) {
+                return Path.of(url.toURI()).getParent();
+            }
+            Path target = Path.of(System.getProperty("java.io.tmpdir"), "spts-fixtures", name);
+            try (FileSystem jar = FileSystems.newFileSystem(url.toURI(), Map.of());
+                 Stream<Path> files = Files.list(jar.getPath("parity", name))) {
+                Files.createDirectories(target);
+                for (Path f : files.toList()) {
+                    try (InputStream in = Files.newInputStream(f)) {
+                        Files.copy(in, target.resolve(f.getFileName().toString()),
+                                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.sptsrag.service.web;
+
+import dev.sptsrag.service.Fixtures;
+import dev.sptsrag.service.SptsRagApplication;
+import dev.sptsrag.service.ops.EngineScheduler;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole application on a random loopback port over the real engine (Llama fixture, context 256),
+ * with a queue of one and an API key; every web test shares this one context.
+ */
+@SpringBootTest(classes = SptsRagApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+                "server.address=127.0.0.1",
+                "spring.ai.spts.chat.backend=cpu",
+                "spring.ai.spts.chat.threads=2",
+                "spring.ai.spts.chat.context-length=256",
+                "spring.ai.spts.chat.queue-size=1",
+                "spring.ai.spts.chat.options.temperature=0",
+                "spring.ai.spts.chat.options.max-tokens=16",
+                "spts.api.key=" + WebTestBase.KEY})
+abstract class WebTestBase {
+    static final String KEY = "test-key-123";
+    static final String MODEL = Fixtures.LLAMA;
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @DynamicPropertySource
+    static void model(DynamicPropertyRegistry registry) {
+        registry.add("spring.ai.spts.chat.model-path", () -> Fixtures.model(Fixtures.LLAMA).toString());
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    EngineScheduler scheduler;
+
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeEach
+    void engineReady() throws InterruptedException {
+        assertThat(scheduler.awaitReady(Duration.ofSeconds(60))).as("engine ready").isTrue();
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + KEY);
+    }
+
+    HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+        return http.send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(String body) {
+        return JSON.readTree(body);
+    }
+}
