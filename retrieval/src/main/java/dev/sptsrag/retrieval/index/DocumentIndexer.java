@@ -55,6 +55,10 @@ public final class DocumentIndexer {
         return new IngestReceipt(collection, documentId, chunks.size(), tokens, -1);
     }
 
+    public DocumentLoader loader() {
+        return loader;
+    }
+
     public ChunkIndex chunkIndex() {
         return index;
     }
