@@ -121,7 +121,7 @@ class ChunkerTest {
             assertTrue(c.tokens() <= 50 && c.tokens() > 0, c.tokens() + " tokens");
         }
         long wordPieces = chunks.stream().filter(c -> c.text().startsWith("x")).count();
-        assertEquals((5000 / 4 + 49) / 50, wordPieces, "the word is cut into full chunks");
+        assertEquals(((5000 + 6) / 7 + 49) / 50, wordPieces, "the word is cut into full chunks");
         for (Chunk c : chunks) {
             if (!c.text().startsWith("x")) {
                 assertFalse(c.text().contains("xx"), "the sentence and the word are in different paragraphs");
