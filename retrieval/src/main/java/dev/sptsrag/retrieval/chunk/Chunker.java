@@ -94,6 +94,7 @@ public final class Chunker {
     /** The sentences of {@code [from, to)}; over-long ones are split until each fits a chunk. */
     private List<Unit> units(String text, int from, int to) {
         List<Unit> units = new ArrayList<>();
+        BreakIterator sentences = BreakIterator.getSentenceInstance(options.locale());
         int paragraphStart = from;
         while (paragraphStart < to) {
             int paragraphEnd = text.indexOf("\n\n", paragraphStart);
@@ -101,7 +102,6 @@ public final class Chunker {
                 paragraphEnd = to;
             }
             boolean first = true;
-            BreakIterator sentences = BreakIterator.getSentenceInstance(options.locale());
             String paragraph = text.substring(paragraphStart, paragraphEnd);
             sentences.setText(paragraph);
             for (int s = sentences.first(), e = sentences.next(); e != BreakIterator.DONE; s = e, e = sentences.next()) {

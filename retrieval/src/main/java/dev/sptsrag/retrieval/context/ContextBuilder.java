@@ -6,11 +6,11 @@ import dev.sptsrag.retrieval.index.IndexedDocument;
 import dev.sptsrag.retrieval.search.ChunkHit;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

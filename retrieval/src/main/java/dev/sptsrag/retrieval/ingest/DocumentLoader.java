@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -106,7 +105,7 @@ public final class DocumentLoader {
         int dot = name.lastIndexOf('.');
         if (dot > 0) {
             throw new UnsupportedDocumentException(source, "unsupported file type " + name.substring(dot)
-                    + " (supported: " + Arrays.toString(DocumentFormat.values()) + " as .txt, .md, .html, .pdf)");
+                    + " (supported: .txt, .md, .html, .htm, .xhtml, .pdf, or a PDF or HTML file by its content)");
         }
         return DocumentFormat.PLAIN_TEXT;
     }

@@ -87,7 +87,8 @@ public final class HtmlParser implements DocumentParser {
 
     private static Map<String, String> metadata(Document html) {
         Map<String, String> metadata = new HashMap<>();
-        String language = html.selectFirst("html") == null ? "" : html.selectFirst("html").attr("lang");
+        Element root = html.selectFirst("html");
+        String language = root == null ? "" : root.attr("lang");
         if (!language.isBlank()) {
             metadata.put("language", language.strip());
         }

@@ -1,5 +1,6 @@
 package dev.sptsrag.retrieval.search;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -34,7 +35,7 @@ public record SearchFilter(Set<String> collections, Set<String> documentIds, Map
     }
 
     public SearchFilter withMetadata(String key, String value) {
-        Map<String, String> more = new java.util.HashMap<>(metadata);
+        Map<String, String> more = new HashMap<>(metadata);
         more.put(key, value);
         return new SearchFilter(collections, documentIds, more);
     }

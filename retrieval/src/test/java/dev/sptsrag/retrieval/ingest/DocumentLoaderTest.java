@@ -9,7 +9,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -81,7 +83,7 @@ class DocumentLoaderTest {
                 throw new IndexOutOfBoundsException("index 7 out of bounds");
             }
         };
-        DocumentLoader withFailing = new DocumentLoader(IngestOptions.defaults(), java.util.List.of(failing));
+        DocumentLoader withFailing = new DocumentLoader(IngestOptions.defaults(), List.of(failing));
         DocumentParseException e = assertThrows(DocumentParseException.class,
                 () -> withFailing.parse("odd.md", new byte[] {'x'}, null));
         assertTrue(e.getMessage().startsWith("odd.md: not readable as MARKDOWN: java.lang.IndexOutOfBoundsException"), e.getMessage());
@@ -92,6 +94,6 @@ class DocumentLoaderTest {
 
     @Test
     void aMissingFileIsAnIoError(@TempDir Path dir) {
-        assertThrows(java.nio.file.NoSuchFileException.class, () -> loader.load(dir.resolve("gone.txt")));
+        assertThrows(NoSuchFileException.class, () -> loader.load(dir.resolve("gone.txt")));
     }
 }
