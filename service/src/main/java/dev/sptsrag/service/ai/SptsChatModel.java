@@ -111,6 +111,14 @@ public class SptsChatModel implements ChatModel {
         return defaultOptions;
     }
 
+    /**
+     * The tokens {@code messages} take once rendered with the chat template, as {@link #call} counts them
+     * (with the generation prompt); callers budget the rest of the context window with it.
+     */
+    public int countPromptTokens(List<Message> messages) {
+        return encode(scheduler.loaded(), messages).length;
+    }
+
     @Override
     public ChatResponse call(Prompt prompt) {
         Prompt request = withOptions(prompt);

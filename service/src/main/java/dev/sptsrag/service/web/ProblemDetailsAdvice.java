@@ -1,9 +1,15 @@
 package dev.sptsrag.service.web;
 
 import dev.sptsrag.inference.ContextLengthExceededException;
+import dev.sptsrag.retrieval.RetrievalException;
+import dev.sptsrag.retrieval.ingest.DocumentException;
+import dev.sptsrag.retrieval.ingest.DocumentParseException;
+import dev.sptsrag.retrieval.ingest.DocumentTooLargeException;
+import dev.sptsrag.retrieval.ingest.UnsupportedDocumentException;
 import dev.sptsrag.service.ai.InvalidChatRequestException;
 import dev.sptsrag.service.ai.ModelNotFoundException;
 import dev.sptsrag.service.ops.EngineBusyException;
+import dev.sptsrag.service.rag.DocumentNotFoundException;
 import dev.sptsrag.service.ops.EngineState;
 import dev.sptsrag.service.ops.EngineTimeoutException;
 import dev.sptsrag.service.ops.EngineUnavailableException;
@@ -24,7 +30,9 @@ import java.util.concurrent.CancellationException;
 
 /**
  * Every error as an RFC 9457 problem detail with the reason: 400 invalid input (a prompt longer than
- * the context carries {@code promptTokens} and {@code contextLength}), 404 unknown model, 429 busy
+ * the context carries {@code promptTokens} and {@code contextLength}; a bad field of the RAG API names
+ * it in {@code field}) or an unreadable document, 404 unknown model or document, 413 a document over
+ * the ingest limits, 415 a document type retrieval cannot read, 429 busy
  * (with {@code Retry-After}), 503 not ready, shutting down or timed out, 500 otherwise. Each problem
  * also carries OpenAI's {@code error} object ({@code message}, {@code type}, {@code code}) so that
  * OpenAI clients report the reason. Spring MVC's own errors (unreadable JSON, wrong media type…) come
@@ -55,8 +63,25 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             }
             case InvalidChatRequestException i ->
                     new Problem(HttpStatus.BAD_REQUEST, "invalid_request", "invalid_request_error", props, null);
-            case InvalidApiRequestException i ->
-                    new Problem(HttpStatus.BAD_REQUEST, "invalid_request", "invalid_request_error", props, null);
+            case InvalidApiRequestException i -> {
+                if (i.field() != null) {
+                    props.put("field", i.field());
+                }
+                yield new Problem(HttpStatus.BAD_REQUEST, "invalid_request", "invalid_request_error", props, null);
+            }
+            case DocumentNotFoundException d -> {
+                props.put("collection", d.collection());
+                props.put("documentId", d.documentId());
+                yield new Problem(HttpStatus.NOT_FOUND, "document_not_found", "invalid_request_error", props, null);
+            }
+            case UnsupportedDocumentException u -> document(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_document", u, props);
+            case DocumentTooLargeException t -> {
+                props.put("limit", t.limit());
+                props.put("unit", t.unit());
+                yield document(HttpStatus.CONTENT_TOO_LARGE, "document_too_large", t, props);
+            }
+            case DocumentParseException p -> document(HttpStatus.BAD_REQUEST, "document_unreadable", p, props);
+            case RetrievalException r -> new Problem(HttpStatus.INTERNAL_SERVER_ERROR, "retrieval_error", "server_error", props, null);
             case EngineBusyException b -> {
                 props.put("queueCapacity", b.queueCapacity());
                 yield new Problem(HttpStatus.TOO_MANY_REQUESTS, "engine_busy", "rate_limit_error", props,
@@ -72,6 +97,11 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             case CancellationException c -> new Problem(HttpStatus.SERVICE_UNAVAILABLE, "cancelled", "server_error", props, null);
             default -> new Problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", "server_error", props, null);
         };
+    }
+
+    private static Problem document(HttpStatus status, String code, DocumentException e, Map<String, Object> props) {
+        props.put("source", e.source());
+        return new Problem(status, code, "invalid_request_error", props, null);
     }
 
     /** OpenAI's error object for {@code e}: in problem details, and as the event of a stream that fails. */

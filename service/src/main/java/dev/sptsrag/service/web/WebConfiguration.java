@@ -66,7 +66,8 @@ public class WebConfiguration {
         return new OpenAPI()
                 .info(new Info().title("spts-rag").version("0.1.0")
                         .description("OpenAI-compatible chat completions over the spts-rag engine (SPTS skip budget per "
-                                + "request as \"skip\"). Errors are RFC 9457 problem details."))
+                                + "request as \"skip\") and the RAG API (/api/documents, /api/ask). Errors are "
+                                + "RFC 9457 problem details."))
                 .components(new Components().addSecuritySchemes("apiKey",
                         new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")))
                 .addSecurityItem(new SecurityRequirement().addList("apiKey"));

@@ -34,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "spring.ai.spts.chat.queue-size=1",
                 "spring.ai.spts.chat.options.temperature=0",
                 "spring.ai.spts.chat.options.max-tokens=16",
+                "spts.rag.index-path=target/test-index",
                 "spts.api.key=" + WebTestBase.KEY})
 abstract class WebTestBase {
     static final String KEY = "test-key-123";
