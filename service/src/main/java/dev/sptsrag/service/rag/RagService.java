@@ -24,6 +24,7 @@ import org.springframework.ai.chat.metadata.ChatResponseMetadata;
 import org.springframework.ai.chat.metadata.Usage;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.Prompt;
+import reactor.core.publisher.Flux;
 
 import java.time.Duration;
 import java.util.List;
@@ -63,6 +64,52 @@ public final class RagService {
     }
 
     public RagAnswer ask(RagQuestion q) {
+        Prepared p = prepare(q);
+        ChatResponse response = chatModel.call(p.prompt());
+        return p.answer(response.getResult().getOutput().getText(), response, System.nanoTime());
+    }
+
+    /**
+     * The answer as it is generated: text pieces, then one chunk with the whole {@link RagAnswer}. Retrieval
+     * and validation happen now, so that their errors are thrown before anything is streamed; the engine is
+     * asked on subscription, and cancelling the subscription stops the generation (frees its engine slot).
+     */
+    public Flux<RagChunk> stream(RagQuestion q) {
+        Prepared p = prepare(q);
+        return Flux.defer(() -> {
+            StringBuilder text = new StringBuilder();
+            return chatModel.stream(p.prompt()).concatMap(r -> {
+                var result = r.getResult();
+                String piece = result == null ? null : result.getOutput().getText();
+                List<RagChunk> out = new java.util.ArrayList<>(2);
+                if (piece != null && !piece.isEmpty()) {
+                    text.append(piece);
+                    out.add(new RagChunk(piece, null));
+                }
+                if (result != null && result.getMetadata().getFinishReason() != null) {
+                    out.add(new RagChunk(null, p.answer(text.toString(), r, System.nanoTime())));
+                }
+                return Flux.fromIterable(out);
+            });
+        });
+    }
+
+    /** One piece of a streamed answer: {@code text}, or ({@code done}) the complete answer at the end. */
+    public record RagChunk(String text, RagAnswer done) {
+    }
+
+    /** What the model is asked, and the retrieval figures the answer reports. */
+    private record Prepared(Prompt prompt, AssembledContext context, SearchResults results, long started, long retrieved) {
+        RagAnswer answer(String text, ChatResponse response, long finished) {
+            ChatResponseMetadata md = response.getMetadata();
+            return new RagAnswer(text, response.getResult().getMetadata().getFinishReason(), context.citations(),
+                    new RagAnswer.Context(results.hits().size(), results.totalHits(), context.tokensUsed(),
+                            context.tokenBudget(), context.omittedChunks(), context.duplicatesDropped()),
+                    usage(md.getUsage()), timings(md, retrieved - started, finished - started), skip(md));
+        }
+    }
+
+    private Prepared prepare(RagQuestion q) {
         long started = System.nanoTime();
         LoadedEngine loaded = chatModel.scheduler().loaded();
         Tokenizer tokenizer = loaded.model().tokenizer();
@@ -89,15 +136,7 @@ public final class RagService {
         String sources = context.isEmpty() ? NO_SOURCES : SpecialTokenEscaper.escape(tokenizer, context.text());
         SptsChatOptions options = SptsChatOptions.builder().maxTokens(maxTokens).temperature(q.temperature())
                 .skip(q.skip()).build();
-        ChatResponse response = chatModel.call(new Prompt(messages(sources, question), options));
-        long finished = System.nanoTime();
-
-        ChatResponseMetadata md = response.getMetadata();
-        return new RagAnswer(response.getResult().getOutput().getText(),
-                response.getResult().getMetadata().getFinishReason(), context.citations(),
-                new RagAnswer.Context(results.hits().size(), results.totalHits(), context.tokensUsed(),
-                        context.tokenBudget(), context.omittedChunks(), context.duplicatesDropped()),
-                usage(md.getUsage()), timings(md, retrieved - started, finished - started), skip(md));
+        return new Prepared(new Prompt(messages(sources, question), options), context, results, started, retrieved);
     }
 
     /** The request's, else the defaults' capped at a quarter of the window so that sources keep room. */

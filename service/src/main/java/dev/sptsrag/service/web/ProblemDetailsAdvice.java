@@ -118,16 +118,26 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
+    /** The problem detail for {@code e}: a response's body, and the {@code error} event of a RAG stream that fails. */
+    static ProblemDetail problem(Throwable e) {
+        return problem(e, classify(e));
+    }
+
+    private static ProblemDetail problem(Throwable e, Problem p) {
+        ProblemDetail body = ProblemDetail.forStatusAndDetail(p.status(), reason(e));
+        body.setProperty("code", p.code());
+        p.properties().forEach(body::setProperty);
+        body.setProperty("error", openAiError(e));
+        return body;
+    }
+
     @ExceptionHandler(Exception.class)
     public ResponseEntity<ProblemDetail> handle(Exception e) {
         Problem p = classify(e);
         if (p.status().is5xxServerError() && p.status() != HttpStatus.SERVICE_UNAVAILABLE) {
             log.error("request failed: {}", e.getMessage(), e);
         }
-        ProblemDetail body = ProblemDetail.forStatusAndDetail(p.status(), reason(e));
-        body.setProperty("code", p.code());
-        p.properties().forEach(body::setProperty);
-        body.setProperty("error", openAiError(e));
+        ProblemDetail body = problem(e, p);
         HttpHeaders headers = new HttpHeaders();
         if (p.retryAfterSeconds() != null) {
             headers.set(HttpHeaders.RETRY_AFTER, Long.toString(p.retryAfterSeconds()));

@@ -24,6 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @DirtiesContext // closes the index before its folder is deleted
 class RagApiTest extends WebTestBase {
+    @org.springframework.beans.factory.annotation.Autowired
+    io.micrometer.core.instrument.MeterRegistry meters;
+
     @TempDir
     static Path indexDir;
 
@@ -100,6 +103,98 @@ class RagApiTest extends WebTestBase {
         assertThat(timings.get("prefillTokensPerSecond").asDouble()).isPositive();
         assertThat(timings.get("totalMs").asDouble()).isGreaterThanOrEqualTo(timings.get("ttftMs").asDouble());
         assertThat(a.at("/skip/skippedTokenRatio").asDouble()).isZero();
+    }
+
+    /** {@code [event, data]} pairs of a server-sent event stream. */
+    private static List<String[]> events(List<String> lines) {
+        List<String[]> out = new ArrayList<>();
+        String event = null;
+        StringBuilder data = null;
+        for (String line : lines) {
+            if (line.isEmpty()) {
+                if (data != null) {
+                    out.add(new String[] {event, data.toString()});
+                }
+                event = null;
+                data = null;
+            } else if (line.startsWith("event:")) {
+                event = line.substring(6).strip();
+            } else if (line.startsWith("data:")) {
+                data = data == null ? new StringBuilder() : data.append('\n');
+                data.append(line.substring(5));
+            }
+        }
+        if (data != null) {
+            out.add(new String[] {event, data.toString()});
+        }
+        return out;
+    }
+
+    private HttpRequest.Builder streamRequest(String body) {
+        return request("/api/ask/stream").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    @Test
+    void streamsTheSameAnswerAsTokenEventsThenADoneEvent() throws Exception {
+        assertThat(post("/api/documents", """
+                {"id": "plums", "title": "Plum trees", "collection": "stream",
+                 "text": "Plum trees are pruned in summer to avoid silver leaf disease."}""").statusCode()).isEqualTo(201);
+        String question = """
+                {"question": "When are plum trees pruned?", "collection": "stream", "maxTokens": 8, "temperature": 0}""";
+        String expected = json(post("/api/ask", question).body()).get("answer").asString();
+
+        HttpResponse<java.util.stream.Stream<String>> response = http.send(streamRequest(question).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("text/event-stream"));
+        List<String[]> events = events(response.body().toList());
+        assertThat(events).isNotEmpty();
+        List<String[]> tokens = events.subList(0, events.size() - 1);
+        assertThat(tokens).isNotEmpty().allSatisfy(e -> assertThat(e[0]).isEqualTo("token"));
+        String streamed = tokens.stream().map(e -> json(e[1]).get("text").asString())
+                .collect(java.util.stream.Collectors.joining());
+        assertThat(streamed).isEqualTo(expected);
+
+        assertThat(events.getLast()[0]).isEqualTo("done");
+        JsonNode done = json(events.getLast()[1]);
+        assertThat(done.get("answer").asString()).isEqualTo(expected);
+        assertThat(done.get("finishReason").asString()).isNotBlank();
+        assertThat(values(done.get("citations"), "documentId")).contains("plums");
+        JsonNode usage = done.get("usage");
+        assertThat(usage.get("completionTokens").asInt()).isBetween(1, 8);
+        assertThat(usage.get("totalTokens").asInt())
+                .isEqualTo(usage.get("promptTokens").asInt() + usage.get("completionTokens").asInt());
+        assertThat(done.at("/timings/ttftMs").asDouble()).isPositive();
+        assertThat(done.at("/context/tokensUsed").asInt()).isPositive();
+    }
+
+    @Test
+    void aStreamedQuestionIsValidatedBeforeStreaming() throws Exception {
+        assertField(http.send(streamRequest("{\"question\": \"why?\", \"topK\": 0}").build(),
+                HttpResponse.BodyHandlers.ofString()), "topK");
+        HttpResponse<String> r = http.send(streamRequest("{\"question\": \"why?\", \"maxTokens\": 500}").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(json(r.body()).get("code").asString()).isEqualTo("context_length_exceeded");
+    }
+
+    @Test
+    void aStreamClientThatHangsUpStopsTheGeneration() throws Exception {
+        double cancelledBefore = meters.get("spts.engine.requests").tag("outcome", "cancelled").counter().count();
+        HttpResponse<java.io.InputStream> response = http.send(streamRequest("""
+                {"question": "Write a very long story about gardens.", "maxTokens": 200}""").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(200);
+        try (java.io.BufferedReader reader = new java.io.BufferedReader(
+                new java.io.InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            assertThat(reader.readLine()).isEqualTo("event:token");
+        } // closing the body drops the connection mid-stream
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> scheduler.activeRequests() == 0 && scheduler.queueDepth() == 0);
+        assertThat(meters.get("spts.engine.requests").tag("outcome", "cancelled").counter().count())
+                .isEqualTo(cancelledBefore + 1);
     }
 
     @Test
