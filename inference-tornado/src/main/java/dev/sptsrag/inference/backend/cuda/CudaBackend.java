@@ -452,27 +452,19 @@ public final class CudaBackend implements Backend {
         kernels.probeScores(qa.ptr + (long) queryRow * qa.cols * 4, ka.ptr, keyPositionPtr, queryPosition, probeLogits,
                 probeScores, count, shape.headCount(), shape.kvHeadCount(), shape.headDim(), shape.scale(),
                 shape.slidingWindow());
-        for (long at = 0; at < count; at += STAGING_FLOATS) {
-            int n = (int) Math.min(STAGING_FLOATS, count - at);
-            device.copyToHost(stagingHost, probeScores + at * 4, (long) n * 4);
-            MemorySegment.copy(stagingHost, F32, 0, scores, (int) at, n);
-        }
+        copyFloatsToHost(probeScores, scores, count);
     }
 
-    /** Device room for {@code count} row indices; grows during the first SPTS prefill only. */
     @Override
     public void rowNorms(Activations x, int rows, float[] norms) {
         device.bind();
         Matrix32 a = rows(x, rows);
         ensureProbeWorkspace(1, rows);
         kernels.rowNorms(a.ptr, probeScores, rows, a.cols);
-        for (long at = 0; at < rows; at += STAGING_FLOATS) {
-            int n = (int) Math.min(STAGING_FLOATS, rows - at);
-            device.copyToHost(stagingHost, probeScores + at * 4, (long) n * 4);
-            MemorySegment.copy(stagingHost, F32, 0, norms, (int) at, n);
-        }
+        copyFloatsToHost(probeScores, norms, rows);
     }
 
+    /** Device room for {@code count} row indices; grows during the first SPTS prefill only. */
     private long rowIndexBuffer(int count) {
         if (count > rowIndexCapacity) {
             if (rowIndices != 0) {
@@ -529,13 +521,7 @@ public final class CudaBackend implements Backend {
     public void readRows(Activations x, int firstRow, int rows, float[] dst) {
         device.bind();
         Matrix32 a = rows(x, firstRow + rows);
-        long count = (long) rows * a.cols;
-        long base = a.ptr + (long) firstRow * a.cols * 4;
-        for (long at = 0; at < count; at += STAGING_FLOATS) {
-            int n = (int) Math.min(STAGING_FLOATS, count - at);
-            device.copyToHost(stagingHost, base + at * 4, (long) n * 4);
-            MemorySegment.copy(stagingHost, F32, 0, dst, (int) at, n);
-        }
+        copyFloatsToHost(a.ptr + (long) firstRow * a.cols * 4, dst, (long) rows * a.cols);
     }
 
     @Override
@@ -631,6 +617,15 @@ public final class CudaBackend implements Backend {
     private void copyIntsToDevice(int[] values, int count, long dst) {
         MemorySegment.copy(values, 0, stagingHost, I32, 0, count);
         device.copyToDevice(dst, stagingHost, 0, (long) count * 4);
+    }
+
+    /** {@code count} floats from device address {@code src} into {@code dst}, through the pinned staging buffer. */
+    private void copyFloatsToHost(long src, float[] dst, long count) {
+        for (long at = 0; at < count; at += STAGING_FLOATS) {
+            int n = (int) Math.min(STAGING_FLOATS, count - at);
+            device.copyToHost(stagingHost, src + at * 4, (long) n * 4);
+            MemorySegment.copy(stagingHost, F32, 0, dst, (int) at, n);
+        }
     }
 
     private void copyFloatsToDevice(float[] values, int from, long dst, long count) {
