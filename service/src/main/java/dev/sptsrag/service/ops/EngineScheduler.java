@@ -264,6 +264,9 @@ public final class EngineScheduler implements AutoCloseable {
             error = e;
         } finally {
             active.set(null); // free before anyone hears of the end
+            synchronized (lock) {
+                lock.notifyAll(); // a shutdown may be waiting for the engine to go idle
+            }
         }
         meanRequestSeconds = 0.8 * meanRequestSeconds + 0.2 * (System.nanoTime() - job.startedAt) / 1e9;
         if (error != null) {
@@ -296,12 +299,20 @@ public final class EngineScheduler implements AutoCloseable {
             }
         }
         long deadline = System.nanoTime() + settings.shutdownTimeout().toNanos();
-        while ((!queue.isEmpty() || active.get() != null) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        synchronized (lock) {
+            // Woken at the end of every request; the timed wait also covers a queue the worker empties
+            // between two checks.
+            while (!queue.isEmpty() || active.get() != null) {
+                long leftMillis = (deadline - System.nanoTime()) / 1_000_000;
+                if (leftMillis <= 0) {
+                    break;
+                }
+                try {
+                    lock.wait(Math.min(leftMillis, 100));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
         }
         for (Job job; (job = queue.poll()) != null; ) {
