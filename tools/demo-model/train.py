@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Trains the demo model: a small Llama (GQA, RoPE, SwiGLU) that reads long contexts.
+
+Data is generated on the fly by tasks.py (docs/tasks.md) from a seed; each step is one batch of
+equal-length sequences (65,536 tokens), lengths following a curriculum from 512 to 16K tokens. The loss
+is cross-entropy on the assistant answers plus a small weight on every other token. At the end the
+model is scored on held-out filler (greedy exact match, teacher-forced) and written as a Hugging Face
+folder (float16 safetensors, tokenizer, chat template) that `spts convert` turns into GGUF.
+
+    python3 train.py --out /tmp/demo --minutes 7 --seed 1234
+"""
+import argparse, collections, json, math, multiprocessing as mp, os, pathlib, random, sys, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import tasks  # noqa: E402
+
+CONFIG = dict(vocab_size=4096, hidden_size=384, intermediate_size=1024, num_hidden_layers=8,
+              num_attention_heads=6, num_key_value_heads=2, head_dim=64, rope_theta=100000.0,
+              rms_norm_eps=1e-5, max_position_embeddings=16384)
+TOKENS_PER_STEP = 65536
+CONTEXT_WEIGHT = 0.02  # loss weight of every token that is not an answer
+MIX = {"niah_single": 0.12, "niah_multikey": 0.12, "niah_multivalue": 0.08, "niah_multiquery": 0.10,
+       "vt": 0.09, "cwe": 0.09, "records_qa": 0.25, "rag_records": 0.15}
+
+
+# ---------------------------------------------------------------------------------------------- model
+class RmsNorm(nn.Module):
+    def __init__(self, n, eps):
+        super().__init__()
+        self.weight, self.eps = nn.Parameter(torch.ones(n)), eps
+
+    def forward(self, x):
+        xf = x.float()
+        return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype) * self.weight.to(x.dtype)
+
+
+def rope_tables(cfg, n, device):
+    d = cfg["head_dim"]
+    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, d, 2, device=device, dtype=torch.float32) / d))
+    ang = torch.outer(torch.arange(n, device=device, dtype=torch.float32), inv)
+    ang = torch.cat([ang, ang], dim=-1)  # Hugging Face Llama's rotate-half layout
+    return ang.cos(), ang.sin()
+
+
+def rotate(x, cos, sin):
+    h = x.shape[-1] // 2
+    rot = torch.cat([-x[..., h:], x[..., :h]], dim=-1)
+    return (x.float() * cos + rot.float() * sin).to(x.dtype)
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, hd = c["hidden_size"], c["head_dim"]
+        self.nh, self.nkv, self.hd = c["num_attention_heads"], c["num_key_value_heads"], hd
+        self.input_layernorm = RmsNorm(d, c["rms_norm_eps"])
+        self.post_attention_layernorm = RmsNorm(d, c["rms_norm_eps"])
+        self.q_proj = nn.Linear(d, self.nh * hd, bias=False)
+        self.k_proj = nn.Linear(d, self.nkv * hd, bias=False)
+        self.v_proj = nn.Linear(d, self.nkv * hd, bias=False)
+        self.o_proj = nn.Linear(self.nh * hd, d, bias=False)
+        self.gate_proj = nn.Linear(d, c["intermediate_size"], bias=False)
+        self.up_proj = nn.Linear(d, c["intermediate_size"], bias=False)
+        self.down_proj = nn.Linear(c["intermediate_size"], d, bias=False)
+
+    def forward(self, x, cos, sin):
+        b, n, _ = x.shape
+        h = self.input_layernorm(x)
+        q = self.q_proj(h).view(b, n, self.nh, self.hd).transpose(1, 2)
+        k = self.k_proj(h).view(b, n, self.nkv, self.hd).transpose(1, 2)
+        v = self.v_proj(h).view(b, n, self.nkv, self.hd).transpose(1, 2)
+        q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+        g = self.nh // self.nkv  # query head i reads KV head i // g, as Hugging Face's repeat_kv
+        k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.o_proj(a.transpose(1, 2).reshape(b, n, -1))
+        h = self.post_attention_layernorm(x)
+        return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
+
+
+class DemoLlama(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.embed_tokens = nn.Embedding(c["vocab_size"], c["hidden_size"])
+        self.layers = nn.ModuleList(Block(c) for _ in range(c["num_hidden_layers"]))
+        self.norm = RmsNorm(c["hidden_size"], c["rms_norm_eps"])
+        self.lm_head = nn.Linear(c["hidden_size"], c["vocab_size"], bias=False)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+        for blk in self.layers:  # residual projections scaled down with depth (GPT-2 practice)
+            for w in (blk.o_proj.weight, blk.down_proj.weight):
+                nn.init.normal_(w, std=0.02 / math.sqrt(2 * c["num_hidden_layers"]))
+
+    def forward(self, ids):
+        cos, sin = rope_tables(self.c, ids.shape[1], ids.device)
+        x = self.embed_tokens(ids)
+        for blk in self.layers:
+            x = blk(x, cos, sin)
+        return self.lm_head(self.norm(x))
+
+    def hf_state_dict(self):
+        out = {"model.embed_tokens.weight": self.embed_tokens.weight, "model.norm.weight": self.norm.weight,
+               "lm_head.weight": self.lm_head.weight}
+        for i, b in enumerate(self.layers):
+            p = f"model.layers.{i}."
+            out[p + "input_layernorm.weight"] = b.input_layernorm.weight
+            out[p + "post_attention_layernorm.weight"] = b.post_attention_layernorm.weight
+            for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
+                out[p + f"self_attn.{n}.weight"] = getattr(b, n).weight
+            for n in ("gate_proj", "up_proj", "down_proj"):
+                out[p + f"mlp.{n}.weight"] = getattr(b, n).weight
+        return out
+
+
+# ----------------------------------------------------------------------------------------------- data
+_W = {}
+
+
+def _worker_init(tokenizer_path, held_out):
+    from tokenizers import Tokenizer
+    _W["tok"] = Tokenizer.from_file(tokenizer_path)
+    _W["gen"] = tasks.Generator(_W["tok"], tasks.load_filler(held_out=held_out), random.Random(0))
+
+
+def encode_sample(sample, length):
+    """Token ids (length + 1) and per-target weights (length); later turns are dropped if too long."""
+    tok = _W["tok"]
+    ids, w = [], []
+    for text, supervised in tasks.chat_pieces(sample):
+        piece = tok.encode(text, add_special_tokens=False).ids
+        if len(ids) + len(piece) > length + 1:
+            break
+        ids += piece
+        w += [1.0 if supervised else CONTEXT_WEIGHT] * len(piece)
+    pad = tok.token_to_id("<|endoftext|>")
+    n = len(ids)
+    ids += [pad] * (length + 1 - n)
+    w += [0.0] * (length + 1 - n)
+    return np.asarray(ids, np.int32), np.asarray(w[1:], np.float32)
+
+
+def make_batch(job):
+    seed, step, length, batch = job
+    gen = _W["gen"]
+    gen.rng = random.Random(seed * 1_000_003 + step)
+    fams, weights = zip(*MIX.items())
+    ids, ws = [], []
+    for _ in range(batch):
+        fam = gen.rng.choices(fams, weights)[0]
+        s = gen.generate(fam, length - 8)
+        i, w = encode_sample(s, length)
+        ids.append(i)
+        ws.append(w)
+    return np.stack(ids), np.stack(ws)
+
+
+def length_for(step, steps, rng):
+    f = step / max(1, steps)
+    if f < 0.2:
+        return rng.choice([512, 1024, 1024, 2048])
+    if f < 0.9:
+        return rng.choices([1024, 2048, 4096, 8192], [0.2, 0.3, 0.3, 0.2])[0]
+    return rng.choices([2048, 4096, 8192, 16384], [0.2, 0.3, 0.3, 0.2])[0]
+
+
+def jobs(seed, steps, start=0):
+    rng = random.Random(seed)
+    for s in range(steps):
+        length = length_for(s, steps, rng)
+        if s >= start:
+            yield seed, s, length, max(1, TOKENS_PER_STEP // length)
+
+
+# ------------------------------------------------------------------------------------------- evaluate
+def unseen_niah(gen, length):
+    ctx, turns, ans = gen.needles(length, "The secret passcode of {key} is {value}.",
+                                  "What is the secret passcode of {key}?", 1, "niah_unseen")
+    return gen.chat("niah_unseen", ctx, turns[:1], ans)
+
+
+@torch.no_grad()
+def evaluate(model, tokenizer_path, lengths, samples, device, seed=99):
+    """Greedy exact match of the first answer (teacher-forced: every answer token is the argmax)."""
+    _worker_init(tokenizer_path, held_out=True)
+    gen = _W["gen"]
+    results = {}
+    model.eval()
+    for length in lengths:
+        for fam in tasks.FAMILIES + ["niah_unseen"]:
+            gen.rng = random.Random(seed * 7919 + length * 31 + hash(fam) % 1000)
+            ok = 0
+            for _ in range(samples):
+                s = unseen_niah(gen, length - 8) if fam == "niah_unseen" else \
+                    gen.generate(fam, length - 8, first_turn_only=True)
+                ids, w = encode_sample(s, length)
+                x = torch.from_numpy(ids[None, :-1].astype(np.int64)).to(device)
+                y = torch.from_numpy(ids[None, 1:].astype(np.int64)).to(device)
+                with torch.autocast("cuda" if device.type == "cuda" else "cpu", dtype=torch.bfloat16):
+                    pred = model(x).argmax(-1)
+                mask = torch.from_numpy(w[None] == 1.0).to(device)
+                ok += int(bool((pred[mask] == y[mask]).all()))
+            results[f"{fam}@{length}"] = ok / samples
+            print(f"  eval {fam:16s} {length:6d}: {100 * ok / samples:5.1f}%", flush=True)
+    model.train()
+    return results
+
+
+# --------------------------------------------------------------------------------------------- export
+def export(model, out, tokenizer_dir):
+    from safetensors.torch import save_file
+    out.mkdir(parents=True, exist_ok=True)
+    c = model.c
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
+           "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False, "torch_dtype": "float16",
+           "bos_token_id": None, "eos_token_id": 2, "pad_token_id": 0, **c}
+    (out / "config.json").write_text(json.dumps(cfg, indent=1))
+    (out / "generation_config.json").write_text(json.dumps({"eos_token_id": [2, 0], "pad_token_id": 0}, indent=1))
+    tensors = {k: v.detach().to(torch.float16).contiguous().cpu() for k, v in model.hf_state_dict().items()}
+    # shards under 15 MB each: files that come back from the GPU machine are limited to 16 MB
+    shards, cur, size = [], {}, 0
+    for k, v in tensors.items():
+        if cur and size + v.numel() * 2 > 15_000_000:
+            shards.append(cur)
+            cur, size = {}, 0
+        cur[k] = v
+        size += v.numel() * 2
+    shards.append(cur)
+    index = {"metadata": {"total_size": sum(v.numel() * 2 for v in tensors.values())}, "weight_map": {}}
+    for i, sh in enumerate(shards):
+        name = f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+        save_file(sh, str(out / name), metadata={"format": "pt"})
+        for k in sh:
+            index["weight_map"][k] = name
+    (out / "model.safetensors.index.json").write_text(json.dumps(index, indent=1))
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        (out / f).write_bytes((tokenizer_dir / f).read_bytes())
+
+
+def check_with_transformers(model, out, device):
+    """The exported folder must give the same logits in transformers as our training module."""
+    try:
+        from transformers import LlamaForCausalLM
+    except ImportError:
+        print("transformers missing: export not cross-checked")
+        return None
+    hf = LlamaForCausalLM.from_pretrained(str(out), torch_dtype=torch.float32).to(device).eval()
+    ids = torch.randint(0, model.c["vocab_size"], (1, 300), device=device)
+    with torch.no_grad():
+        ours = model.float()(ids)
+        theirs = hf(ids).logits
+    diff = (ours - theirs).abs().max().item()
+    print(f"export check: max |logit difference| vs transformers {diff:.3g}")
+    return diff
+
+
+# ----------------------------------------------------------------------------------------------- main
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--minutes", type=float, default=7.0, help="training time; sets --steps after a warm-up")
+    ap.add_argument("--steps", type=int, default=0, help="fixed step count (reproduces a run exactly)")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 2))
+    ap.add_argument("--eval-samples", type=int, default=25)
+    ap.add_argument("--eval-lengths", default="2048,4096,8192,16384")
+    ap.add_argument("--ship", default="", help="folder that receives the model (tar parts) and logs")
+    ap.add_argument("--tiny", action="store_true", help="a minute-long smoke run for CPUs")
+    args = ap.parse_args()
+
+    global TOKENS_PER_STEP
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tokdir = HERE / "tokenizer"
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(args.seed)
+    cfg = dict(CONFIG)
+    if args.tiny:
+        cfg.update(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                   num_key_value_heads=1, head_dim=32)
+        TOKENS_PER_STEP = 4096
+    model = DemoLlama(cfg).to(device)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"parameters {params / 1e6:.2f}M on {device}", flush=True)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.95), eps=1e-8, fused=device.type == "cuda")
+
+    pool = mp.get_context("fork").Pool(args.workers, _worker_init, (str(tokdir / "tokenizer.json"), False))
+    warmup_steps = 100
+    probe = 30 if args.steps == 0 else 0
+    steps = args.steps if args.steps else 10 ** 9  # decided after the probe steps
+    log = open(out / "train_log.jsonl", "w")
+    t0 = time.time()
+    step = 0
+    # a bounded queue of batches in flight: Pool.imap would queue every job of the stream at once
+    pending = collections.deque()
+    stream = jobs(args.seed, 10 ** 6 if not args.steps else steps)
+
+    def refill():
+        while len(pending) < 2 * args.workers:
+            job = next(stream, None)
+            if job is None:
+                return
+            pending.append(pool.apply_async(make_batch, (job,)))
+
+    while step < steps:
+        if args.steps == 0 and time.time() - t0 > 1.3 * args.minutes * 60:
+            print(f"time limit reached at step {step} of {steps}", flush=True)
+            steps = step
+            break
+        refill()
+        ids, w = pending.popleft().get()
+        if step == 10:
+            t10 = time.time()  # the first steps include the workers' start
+        if step == probe and args.steps == 0:
+            rate = (time.time() - t10) / (probe - 10)
+            # long sequences come later and cost more per token (attention): plan for 1.3x the probe's rate
+            steps = max(probe + 50, int(args.minutes * 60 / (1.3 * rate)))
+            print(f"{rate:.3f} s/step over {probe} steps -> {steps} steps (reproduce with --steps {steps})",
+                  flush=True)
+            # the curriculum is a function of the final step count: restart the job stream after this step
+            pending.clear()
+            stream = jobs(args.seed, steps, start=step + 1)
+        lr = args.lr * min(1.0, (step + 1) / warmup_steps) * (
+            0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, steps)))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x = torch.from_numpy(ids[:, :-1].astype(np.int64)).to(device, non_blocking=True)
+        y = torch.from_numpy(ids[:, 1:].astype(np.int64)).to(device, non_blocking=True)
+        wt = torch.from_numpy(w).to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            logits = model(x)
+        ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.view(-1), reduction="none")
+        loss = (ce * wt.view(-1)).sum() / wt.sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % 25 == 0 or step == steps - 1:
+            ans = (wt.view(-1) == 1.0)
+            ans_loss = (ce[ans].mean().item() if ans.any() else float("nan"))
+            acc = (logits.argmax(-1).view(-1)[ans] == y.view(-1)[ans]).float().mean().item() if ans.any() else 0
+            rec = {"step": step, "seconds": round(time.time() - t0, 1), "length": ids.shape[1] - 1,
+                   "loss": round(loss.item(), 4), "answer_loss": round(ans_loss, 4),
+                   "answer_token_accuracy": round(acc, 4), "lr": round(lr, 6), "grad_norm": round(gn.item(), 3)}
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            print(rec, flush=True)
+        step += 1
+    pool.terminate()
+    train_seconds = time.time() - t0
+    print(f"trained {steps} steps, {steps * TOKENS_PER_STEP / 1e6:.0f}M tokens in {train_seconds:.0f} s", flush=True)
+
+    model_dir = out / "model"
+    export(model, model_dir, tokdir)
+    diff = check_with_transformers(model, model_dir, device)
+    summary = {"parameters": params, "steps": steps, "tokens_per_step": TOKENS_PER_STEP, "seed": args.seed,
+               "lr": args.lr, "train_seconds": round(train_seconds), "config": cfg,
+               "export_max_logit_diff": diff, "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
+               "torch": torch.__version__}
+    ship(out, args.ship, summary)  # the model leaves before the evaluation, in case time runs out
+    lengths = [int(v) for v in args.eval_lengths.split(",")]
+    summary["eval"] = evaluate(model, str(tokdir / "tokenizer.json"), lengths, args.eval_samples, device)
+    ship(out, args.ship, summary, model=False)
+    print(json.dumps(summary["eval"]))
+
+
+def ship(out, dest, summary, model=True):
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    if not dest:
+        return
+    dest = pathlib.Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in ("summary.json", "train_log.jsonl"):
+        (dest / f).write_bytes((out / f).read_bytes())
+    if model:
+        import subprocess
+        subprocess.run(f"tar -C {out} -cf - model | split -b 15M - {dest}/model.tar.part-", shell=True, check=True)
+
+
+if __name__ == "__main__":
+    main()
