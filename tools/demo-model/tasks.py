@@ -35,6 +35,7 @@ class Sample:
 class Generator:
     def __init__(self, tokenizer, filler, rng):
         self.tok, self.filler, self.rng = tokenizer, filler, rng
+        self.varied_titles = False
         self._counts = {}
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -203,9 +204,16 @@ class Generator:
                  ("What is the phone extension of {name}?", "ext")]
 
     def record_questions(self, recs, n):
+        """Up to n questions: each record once first, then further attributes of the same records."""
+        pairs = [(r, k) for r in recs for k in range(len(self.QUESTIONS))]
+        self.rng.shuffle(pairs)
+        first, seen, rest = [], set(), []
+        for r, k in pairs:
+            (rest if r["name"] in seen else first).append((r, k))
+            seen.add(r["name"])
         out = []
-        for r in self.rng.sample(recs, min(n, len(recs))):
-            q, attr = self.rng.choice(self.QUESTIONS)
+        for r, k in (first + rest)[:n]:
+            q, attr = self.QUESTIONS[k]
             out.append((q.format(name=r["name"]), r[attr], r))
         return out
 
@@ -213,8 +221,15 @@ class Generator:
         recs = self.records(max(4, length // 200))
         items = [self.record_text(r) for r in recs]
         paras = self.insert(self.fill(self.context_budget(length, items)), items)
-        turns = [(q, a) for q, a, _ in self.record_questions(recs, 12)]
+        turns = [(q, a) for q, a, _ in self.record_questions(recs, 24)]
         return self.chat("records_qa", "\n\n".join(paras), turns, [turns[0][1]])
+
+    def block_title(self, n):
+        """docs/tasks.md's title, or (training only) the label the service writes for an uploaded file."""
+        if not self.varied_titles or self.rng.random() < 0.5:
+            return f"Staff directory {n} (staff-{n}.txt)"
+        doc = f"{self.rng.choice(['staff', 'directory', 'team', 'people', 'office'])}-{self.rng.randint(1, 40)}"
+        return f"{doc} ({doc}.txt)"
 
     def rag_records(self, length):
         recs = self.records(max(4, length // 200))
@@ -226,7 +241,7 @@ class Generator:
             body = paras[i:i + k]
             for p in body:
                 where[p] = n
-            blocks.append(f"[{n}] Staff directory {n} (staff-{n}.txt)\n" + "\n\n".join(body))
+            blocks.append(f"[{n}] {self.block_title(n)}\n" + "\n\n".join(body))
             i += k
             n += 1
         ctx = "Sources:\n\n" + "\n\n".join(blocks)
