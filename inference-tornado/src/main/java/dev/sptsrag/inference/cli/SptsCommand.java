@@ -6,9 +6,9 @@ import picocli.CommandLine.Command;
 
 /** The engine's command line: {@code spts <command>}. */
 @Command(name = "spts", mixinStandardHelpOptions = true, version = "spts-rag engine 0.1.0",
-        description = "Run, inspect, convert, calibrate and benchmark LLMs with the spts-rag engine.",
+        description = "Run, inspect, convert, calibrate, benchmark and evaluate LLMs with the spts-rag engine.",
         subcommands = {InfoCommand.class, GenerateCommand.class, ConvertCommand.class, BenchCommand.class,
-                CalibrateCommand.class, CommandLine.HelpCommand.class})
+                CalibrateCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class SptsCommand {
 
     public static void main(String[] args) {

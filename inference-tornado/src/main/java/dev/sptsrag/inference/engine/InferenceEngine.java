@@ -172,7 +172,8 @@ public final class InferenceEngine implements AutoCloseable {
         }
         GenerationMetrics metrics = new GenerationMetrics(prompt.length, count, prefillEnd - start,
                 firstToken - start, end - firstToken);
-        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, metrics, skipped);
+        PrefillFlops flops = skipped != null ? skipped.flops() : PrefillFlops.full(config, prompt.length);
+        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, metrics, skipped, flops);
     }
 
     /**

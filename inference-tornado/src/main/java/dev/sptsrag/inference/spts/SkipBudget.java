@@ -24,9 +24,11 @@ import java.util.Map;
  * @param removalPerBoundary candidates removed at each boundary (SPTS mode)
  * @param sinkTokens         first tokens always kept active (attention sinks); 0 by default
  * @param recentTokens       last tokens always kept active (besides the last one, which always is)
+ * @param criterion          which scores choose the active tokens: the layer's own probe (SPTS) or the
+ *                           previous layer's (the LazyLLM-style baseline)
  */
 public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
-                         int sinkTokens, int recentTokens) {
+                         int sinkTokens, int recentTokens, SelectionCriterion criterion) {
 
     /** No skipping. */
     public static final SkipBudget OFF = new SkipBudget(SkipMode.FULL, 0, new int[0], new int[0], 0, 0, 0);
@@ -41,9 +43,22 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
 
     private static final Map<String, Integer> PAPER_DEPTHS = Map.of("llama", 32, "qwen", 28);
 
+    /** Token budgets of the {@code demo} preset's three stages (see {@link #demo}). */
+    private static final int[] DEMO_BUDGETS = {896, 704, 512};
+
+    /** A budget chosen by the layer's own probe (SPTS). */
+    public SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
+                      int sinkTokens, int recentTokens) {
+        this(mode, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens,
+                SelectionCriterion.SELF_PROBE);
+    }
+
     public SkipBudget {
         if (mode == null) {
             throw new IllegalArgumentException("skip budget: mode is required (FULL, PAP, PAP_LTP or SPTS)");
+        }
+        if (criterion == null) {
+            criterion = SelectionCriterion.SELF_PROBE;
         }
         boundaries = boundaries == null ? new int[0] : boundaries.clone();
         stageBudgets = stageBudgets == null ? new int[0] : stageBudgets.clone();
@@ -84,37 +99,84 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
                 throw new IllegalArgumentException("skip budget: sinkTokens + recentTokens + the last token ("
                         + (sinkTokens + recentTokens + 1) + ") must fit the smallest stage budget (" + smallest + ")");
             }
+            if (criterion == SelectionCriterion.PREVIOUS_LAYER && startLayer < 1) {
+                throw new IllegalArgumentException("skip budget: criterion PREVIOUS_LAYER needs startLayer >= 1 (layer 0 "
+                        + "has no previous layer to rank its tokens)");
+            }
         }
     }
 
     /**
      * A named budget for {@code config}: {@code off}; {@code llama} or {@code qwen} (the paper's settings
      * for those families, layer positions scaled to this model's depth); {@code default} (the setting of
-     * the model's family); optionally suffixed {@code :pap} or {@code :pap-ltp} for the ablation modes.
+     * the model's family); {@code demo} (small models, see {@link #demo}); optionally suffixed {@code :pap} or
+     * {@code :pap-ltp} for the ablation modes, or {@code :prev-layer} for the same schedule chosen by the previous
+     * layer's attention ({@link SelectionCriterion#PREVIOUS_LAYER}, the LazyLLM-style baseline).
      */
     public static SkipBudget preset(String name, ModelConfig config) {
         String[] parts = name.trim().toLowerCase(Locale.ROOT).split(":", 2);
         String family = parts[0];
-        SkipMode mode = parts.length == 1 ? SkipMode.SPTS : switch (parts[1]) {
-            case "pap" -> SkipMode.PAP;
-            case "pap-ltp" -> SkipMode.PAP_LTP;
-            case "spts" -> SkipMode.SPTS;
-            default -> throw new IllegalArgumentException("unknown skip mode '" + parts[1] + "' in preset '" + name
-                    + "'; use :pap, :pap-ltp or :spts");
-        };
+        SelectionCriterion criterion = SelectionCriterion.SELF_PROBE;
+        SkipMode mode = SkipMode.SPTS;
+        if (parts.length == 2) {
+            switch (parts[1]) {
+                case "pap" -> mode = SkipMode.PAP;
+                case "pap-ltp" -> mode = SkipMode.PAP_LTP;
+                case "spts" -> mode = SkipMode.SPTS;
+                case "prev-layer" -> criterion = SelectionCriterion.PREVIOUS_LAYER;
+                default -> throw new IllegalArgumentException("unknown skip mode '" + parts[1] + "' in preset '" + name
+                        + "'; use :pap, :pap-ltp, :spts or :prev-layer");
+            }
+        }
         if (family.equals("off") || family.equals("full")) {
             return OFF;
         }
         if (family.equals("default")) {
             family = config.architecture() == Architecture.QWEN2 ? "qwen" : "llama";
         }
-        SkipBudget paper = switch (family) {
-            case "llama" -> LLAMA_3_1_8B;
-            case "qwen" -> QWEN_2_5_7B;
+        SkipBudget base = switch (family) {
+            case "llama" -> LLAMA_3_1_8B.scaledTo(PAPER_DEPTHS.get(family), config.layerCount());
+            case "qwen" -> QWEN_2_5_7B.scaledTo(PAPER_DEPTHS.get(family), config.layerCount());
+            case "demo" -> demo(config.layerCount());
             default -> throw new IllegalArgumentException("unknown skip preset '" + name
-                    + "'; use off, default, llama or qwen (optionally with :pap or :pap-ltp)");
+                    + "'; use off, default, llama, qwen or demo (optionally with :pap, :pap-ltp or :prev-layer)");
         };
-        return paper.scaledTo(PAPER_DEPTHS.get(family), config.layerCount()).withMode(mode);
+        return base.withMode(mode).withCriterion(criterion);
+    }
+
+    /**
+     * The preset for small long-context models such as the demo model (8 layers): the first quarter of the
+     * layers (at least one) runs in full, the rest is split into three stages of about equal depth keeping
+     * 896, 704 and 512 tokens, with 256 candidates removed at each inner boundary. A "4K" prompt of the task
+     * generators is up to one paragraph short of 4096 tokens; at 3584 or more, every skipping layer keeps at
+     * most 25% of the tokens (the deepest 512, at most 1/7). A stage left without layers (very shallow models)
+     * is dropped; the deepest (512) always has one.
+     */
+    public static SkipBudget demo(int layers) {
+        if (layers < 2) {
+            throw new IllegalArgumentException("the demo skip preset needs at least 2 layers, the model has " + layers);
+        }
+        int start = Math.max(1, (int) Math.round(layers / 4.0));
+        int skipping = layers - start;
+        int[] stageStart = new int[DEMO_BUDGETS.length];
+        for (int k = 0; k < stageStart.length; k++) {
+            stageStart[k] = start + k * skipping / DEMO_BUDGETS.length; // rounded down: the deepest stage is never empty
+        }
+        // Stage k runs from its start to the next stage's start; the last to the final layer. A stage of no
+        // layers (its start equals the next one's) is dropped.
+        int[] boundaries = new int[DEMO_BUDGETS.length];
+        int[] budgets = new int[DEMO_BUDGETS.length];
+        int n = 0;
+        for (int k = 0; k < stageStart.length; k++) {
+            int end = k + 1 < stageStart.length ? stageStart[k + 1] : layers;
+            if (end > stageStart[k]) {
+                boundaries[n] = end;
+                budgets[n] = DEMO_BUDGETS[k];
+                n++;
+            }
+        }
+        return new SkipBudget(SkipMode.SPTS, start, Arrays.copyOf(boundaries, n), Arrays.copyOf(budgets, n),
+                256, 0, 0);
     }
 
     /**
@@ -143,11 +205,28 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("skip budget: unknown mode '" + mode + "'; use FULL, PAP, PAP_LTP or SPTS");
         }
+        String criterion = JsonValues.optString(o, "criterion", SelectionCriterion.SELF_PROBE.name(), "skip budget");
+        SelectionCriterion c;
+        try {
+            c = SelectionCriterion.valueOf(criterion.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("skip budget: unknown criterion '" + criterion
+                    + "'; use SELF_PROBE or PREVIOUS_LAYER");
+        }
         return new SkipBudget(m, (int) JsonValues.optInteger(o, "startLayer", 0, "skip budget"),
                 ints(o, "boundaries"), ints(o, "stageBudgets"),
                 (int) JsonValues.optInteger(o, "removalPerBoundary", 0, "skip budget"),
                 (int) JsonValues.optInteger(o, "sinkTokens", 0, "skip budget"),
-                (int) JsonValues.optInteger(o, "recentTokens", 0, "skip budget"));
+                (int) JsonValues.optInteger(o, "recentTokens", 0, "skip budget"), c);
+    }
+
+    /** This budget as the JSON object {@link #parse} reads. */
+    public String toJson() {
+        return "{\"mode\":\"" + mode + "\",\"startLayer\":" + startLayer + ",\"boundaries\":"
+                + Arrays.toString(boundaries).replace(" ", "") + ",\"stageBudgets\":"
+                + Arrays.toString(stageBudgets).replace(" ", "") + ",\"removalPerBoundary\":" + removalPerBoundary
+                + ",\"sinkTokens\":" + sinkTokens + ",\"recentTokens\":" + recentTokens + ",\"criterion\":\""
+                + criterion + "\"}";
     }
 
     private static int[] ints(Map<String, Object> o, String key) {
@@ -167,7 +246,13 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
 
     /** The same budget with another mode. */
     public SkipBudget withMode(SkipMode m) {
-        return new SkipBudget(m, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens);
+        return new SkipBudget(m, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens,
+                criterion);
+    }
+
+    /** The same budget chosen by another criterion. */
+    public SkipBudget withCriterion(SelectionCriterion c) {
+        return new SkipBudget(mode, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens, c);
     }
 
     /**
@@ -194,10 +279,10 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
         if (n == 0) {
             // Too shallow for any boundary: one stage with the first budget from the start layer on.
             return new SkipBudget(mode, start, new int[] {layers}, new int[] {stageBudgets[0]}, 0, sinkTokens,
-                    recentTokens);
+                    recentTokens, criterion);
         }
         return new SkipBudget(mode, start, Arrays.copyOf(b, n), Arrays.copyOf(stageBudgets, n), removalPerBoundary,
-                sinkTokens, recentTokens);
+                sinkTokens, recentTokens, criterion);
     }
 
     @Override
@@ -215,19 +300,20 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
         return o instanceof SkipBudget b && mode == b.mode && startLayer == b.startLayer
                 && Arrays.equals(boundaries, b.boundaries) && Arrays.equals(stageBudgets, b.stageBudgets)
                 && removalPerBoundary == b.removalPerBoundary && sinkTokens == b.sinkTokens
-                && recentTokens == b.recentTokens;
+                && recentTokens == b.recentTokens && criterion == b.criterion;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new int[] {mode.ordinal(), startLayer, Arrays.hashCode(boundaries),
-                Arrays.hashCode(stageBudgets), removalPerBoundary, sinkTokens, recentTokens});
+                Arrays.hashCode(stageBudgets), removalPerBoundary, sinkTokens, recentTokens, criterion.ordinal()});
     }
 
     @Override
     public String toString() {
         return mode == SkipMode.FULL ? "FULL" : mode + " from layer " + startLayer + ", boundaries "
                 + Arrays.toString(boundaries) + ", budgets " + Arrays.toString(stageBudgets) + ", remove "
-                + removalPerBoundary + " per boundary, sinks " + sinkTokens + ", recent " + recentTokens;
+                + removalPerBoundary + " per boundary, sinks " + sinkTokens + ", recent " + recentTokens
+                + (criterion == SelectionCriterion.PREVIOUS_LAYER ? ", chosen by the previous layer's attention" : "");
     }
 }

@@ -99,9 +99,17 @@ public final class SkipPlan {
         return false;
     }
 
-    /** Whether the layer's probe scores are needed: it skips, or the next layer removes candidates. */
+    /**
+     * Whether the layer's probe scores are needed: the next layer removes candidates, or the scores choose
+     * active tokens — this layer's own ({@link SelectionCriterion#SELF_PROBE}) or the next layer's
+     * ({@link SelectionCriterion#PREVIOUS_LAYER}).
+     */
     public boolean probes(int l) {
-        return skips(l) || (l + 1 < candidates.length && removedBefore[l + 1] > 0);
+        boolean next = l + 1 < candidates.length;
+        if (next && removedBefore[l + 1] > 0) {
+            return true;
+        }
+        return budget.criterion() == SelectionCriterion.PREVIOUS_LAYER ? next && skips(l + 1) : skips(l);
     }
 
     /** KV slots each layer holds after the prefill: its active tokens. */

@@ -1,16 +1,17 @@
 package dev.sptsrag.inference.spts;
 
 import dev.sptsrag.inference.engine.KvCache;
+import dev.sptsrag.inference.engine.PrefillFlops;
 
 import java.util.Arrays;
 
 /**
  * What an SPTS prefill did, per layer: candidates, removed before the layer, rows active in attention
- * and in the FFN; the time spent probing; the KV cache kept against the full pass.
+ * and in the FFN; the time spent probing; the KV cache kept against the full pass; the FLOPs executed.
  */
 public record SkipStatistics(int promptTokens, int[] candidates, int[] removed, int[] attentionActive, int[] ffnActive,
                              long probeNanos, long kvBytesKept, long kvBytesFull, int[][] attentionTokens,
-                             int[][] ffnTokens) {
+                             int[][] ffnTokens, PrefillFlops flops) {
 
     /** The tokens (prompt positions) active in layer {@code l}'s attention, ascending. */
     public int[] attentionTokens(int l) { return attentionTokens[l].clone(); }
@@ -76,14 +77,14 @@ public record SkipStatistics(int promptTokens, int[] candidates, int[] removed, 
             ffnTokens[l] = java.util.Arrays.copyOf(ffnSet, ffnRows);
         }
 
-        SkipStatistics build(KvCache cache, long bytesPerSlot) {
+        SkipStatistics build(KvCache cache, long bytesPerSlot, PrefillFlops flops) {
             long kept = 0;
             for (int l = 0; l < attention.length; l++) {
                 kept += (long) cache.filled(l) * bytesPerSlot;
             }
             long full = (long) attention.length * promptTokens * bytesPerSlot;
             return new SkipStatistics(promptTokens, candidates, removed, attention, ffn, probeNanos, kept, full,
-                    attentionTokens, ffnTokens);
+                    attentionTokens, ffnTokens, flops);
         }
     }
 }

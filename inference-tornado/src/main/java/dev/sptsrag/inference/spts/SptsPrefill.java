@@ -5,6 +5,7 @@ import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.engine.DeviceModel;
 import dev.sptsrag.inference.engine.KvCache;
+import dev.sptsrag.inference.engine.PrefillFlops;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
 
@@ -22,6 +23,9 @@ import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
  *     F = T (PAP) or top-M of the FFN score (PAP+LTP, SPTS)       (FFN-active rows)
  *     x[T[F]] += ffn(rmsnorm(x[T[F]]))
  * </pre>
+ *
+ * With {@link SelectionCriterion#PREVIOUS_LAYER} (the LazyLLM-style baseline) A is the top-M of the probe
+ * run one layer earlier, F = A, and the probe of layer l serves layer l+1.
  *
  * Layers that do not skip take the same path with A = F = T, which is bit for bit the ordinary
  * forward pass on the CPU. Rows of {@code x} not in A (or F) pass the layer unchanged: the residual.
@@ -55,7 +59,8 @@ public final class SptsPrefill {
     private final int[] attentionTokens;
     private final int[] ffnRows;
     private final int[] ffnTokens;
-    private final float[] scores;
+    private float[] scores;           // the latest probe's, one per candidate
+    private float[] previousScores;   // the probe before it (criterion PREVIOUS_LAYER); swapped, never copied
     private final float[] ffnScores;
     private final TopSelector selector;
     private final float[] proxyNorms;
@@ -90,6 +95,7 @@ public final class SptsPrefill {
         ffnRows = new int[capacity];
         ffnTokens = new int[capacity];
         scores = new float[capacity];
+        previousScores = new float[capacity];
         ffnScores = new float[capacity];
         proxyNorms = new float[capacity];
         selector = new TopSelector(capacity);
@@ -105,7 +111,7 @@ public final class SptsPrefill {
                 + 2 * backend.activationBytes(capacity, c.queryDim())
                 + 2 * backend.activationBytes(capacity, c.intermediateSize())
                 + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.queryDim());
-        return rows + 4L * capacity * (c.headCount() + 2);
+        return rows + 4L * capacity * (c.headCount() + 3);
     }
 
     /**
@@ -138,6 +144,8 @@ public final class SptsPrefill {
         }
         int layers = config.layerCount();
         SkipStatistics.Builder stats = new SkipStatistics.Builder(layers, n);
+        PrefillFlops.Counter flops = new PrefillFlops.Counter(config);
+        boolean selfProbe = plan.budget().criterion() == SelectionCriterion.SELF_PROBE;
         backend.embed(model.embedding(), tokens, n, x);
         int count = n;
         for (int i = 0; i < n; i++) {
@@ -162,9 +170,19 @@ public final class SptsPrefill {
 
             boolean probe = plan.probes(l);
             boolean skip = plan.skips(l);
+            if (skip && !selfProbe && !scoresValid) {
+                throw new IllegalStateException("layer " + l + " is chosen by the previous layer's probe, which did not run");
+            }
+            float[] choosing = scores; // the previous layer's scores when the criterion is PREVIOUS_LAYER
             if (probe) {
                 long t0 = System.nanoTime();
+                if (!selfProbe) {
+                    float[] t = previousScores; // keep the previous layer's scores for this layer's choice
+                    previousScores = scores;
+                    scores = t;
+                }
                 projectKeys(w, count);
+                flops.probe(l, count);
                 one[0] = count - 1;
                 onePosition[0] = candidatePositions[count - 1];
                 backend.gatherRows(h, one, 1, lastH);
@@ -176,20 +194,29 @@ public final class SptsPrefill {
                 backend.probeScores(lastQ, 0, onePosition[0], k, count, candidatePositions, shape, scores);
                 stats.probeNanos(System.nanoTime() - t0);
                 scoresValid = true;
+                if (selfProbe) {
+                    choosing = scores;
+                }
             }
 
             // ---- attention on the active rows
             int active;
             if (skip) {
-                active = selector.select(scores, count, plan.active(l), plan.budget().sinkTokens(),
+                active = selector.select(choosing, count, plan.active(l), plan.budget().sinkTokens(),
                         plan.budget().recentTokens(), attentionRows);
                 for (int i = 0; i < active; i++) {
                     attentionTokens[i] = candidates[attentionRows[i]];
                 }
                 backend.gatherRows(h, attentionRows, active, hA);
-                backend.gatherRows(k, attentionRows, active, kA);
+                if (probe) {
+                    backend.gatherRows(k, attentionRows, active, kA);
+                } else {
+                    // Chosen by the previous layer and not probing for the next: keys of the active rows only.
+                    projectKeys(w, hA, active, kA, attentionTokens);
+                }
                 projectQueryValue(w, hA, active, attentionTokens);
                 backend.storeKv(kA, v, active, cache.layer(l), 0, attentionTokens);
+                flops.projections(l, active, probe ? count : active, active, active);
             } else {
                 active = count;
                 System.arraycopy(candidates, 0, attentionTokens, 0, count);
@@ -198,20 +225,29 @@ public final class SptsPrefill {
                 }
                 projectQueryValue(w, h, count, attentionTokens);
                 backend.storeKv(k, v, count, cache.layer(l), 0, attentionTokens);
+                flops.projections(l, count, count, count, count);
             }
             cache.advance(l, active);
             backend.attention(q, active, attentionTokens, cache.layer(l), active, shape, attention);
+            flops.attention(l, attentionTokens, active);
             backend.matmul(attention, active, w.output(), projected);
             backend.scatterAddRows(projected, attentionTokens, active, x);
 
             // ---- FFN on its active rows
             int ffnActive;
-            if (skip && plan.budget().mode() != SkipMode.PAP) {
+            boolean ltp = skip && selfProbe && proxy != null && plan.budget().mode() != SkipMode.PAP;
+            if (skip && !selfProbe && plan.budget().mode() != SkipMode.PAP) {
+                // The baseline computes a token in the whole block or not at all.
+                ffnActive = active;
+                System.arraycopy(attentionRows, 0, ffnRows, 0, active);
+                System.arraycopy(attentionTokens, 0, ffnTokens, 0, active);
+            } else if (skip && plan.budget().mode() != SkipMode.PAP) {
                 if (proxy != null) {
                     // LTP: the FFN input of every candidate, scored by the proxy times the attention probe.
                     backend.gatherRows(x, candidates, count, h);
                     backend.rmsNorm(h, count, w.ffnNorm(), config.normEps(), h);
                     proxy.norms(l, h, count, proxyNorms);
+                    flops.selection(l, count * proxy.shape().multiplyAddsPerRow(proxy.shape().variant()));
                     for (int i = 0; i < count; i++) {
                         ffnScores[i] = proxyNorms[i] * scores[i];
                     }
@@ -229,7 +265,7 @@ public final class SptsPrefill {
                 System.arraycopy(candidates, 0, ffnTokens, 0, count);
             }
             Activations ffnIn;
-            if (skip && proxy != null && plan.budget().mode() != SkipMode.PAP) {
+            if (ltp) {
                 backend.gatherRows(h, ffnRows, ffnActive, hA); // already normalised for the proxy
                 ffnIn = hA;
             } else {
@@ -242,19 +278,25 @@ public final class SptsPrefill {
             backend.swiglu(gate, up, ffnActive, gate);
             backend.matmul(gate, ffnActive, w.down(), projected);
             backend.scatterAddRows(projected, ffnTokens, ffnActive, x);
+            flops.ffn(l, ffnActive);
 
             stats.layer(l, count, remove, attentionTokens, active, ffnTokens, ffnActive);
         }
-        return stats.build(cache, model.backend().kvCacheLayerBytes(1, config.kvDim()));
+        return stats.build(cache, model.backend().kvCacheLayerBytes(1, config.kvDim()), flops.build());
     }
 
     /** K of every candidate, with its bias and rotation. */
     private void projectKeys(DeviceModel.Layer w, int count) {
-        backend.matmul(h, count, w.key(), k);
+        projectKeys(w, h, count, k, candidatePositions);
+    }
+
+    /** K of {@code rows} normalised rows of {@code src} into {@code dst}, rotated to {@code positions}. */
+    private void projectKeys(DeviceModel.Layer w, Activations src, int rows, Activations dst, int[] positions) {
+        backend.matmul(src, rows, w.key(), dst);
         if (w.keyBias() != null) {
-            backend.addBias(k, count, w.keyBias());
+            backend.addBias(dst, rows, w.keyBias());
         }
-        backend.rope(k, count, config.kvHeadCount(), model.rotary(), candidatePositions);
+        backend.rope(dst, rows, config.kvHeadCount(), model.rotary(), positions);
     }
 
     /** Q and V of the active rows (normalised hidden states in {@code src}), Q rotated to {@code positions}. */

@@ -180,4 +180,31 @@ class SptsCommandTest {
             assertEquals(200, p.calibrationTokens());
         }
     }
+
+    @Test
+    void evalGeneratesTasksRunsEveryModeAndRereadsItsTasksFromJsonl(@TempDir Path dir) throws Exception {
+        String model = ParityFixture.load("llama-gqa-rope3").folder().toString();
+        Path tasks = dir.resolve("tasks.jsonl");
+        Path json = dir.resolve("report.json");
+        String skip = "{\"mode\":\"SPTS\",\"startLayer\":1,\"boundaries\":[2],\"stageBudgets\":[64],\"removalPerBoundary\":16}";
+        Run r = run("eval", "--model", model, "--tasks", "niah_single,niah_unseen", "--lengths", "300", "--samples", "2",
+                "--modes", "FULL,SPTS,PREV_LAYER", "--skip", skip, "--backend", "cpu", "--ltp", "none", "--max-new-tokens", "4",
+                "--warmup", "0", "--write-tasks", tasks.toString(), "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("niah_unseen") && r.out().contains("PREV_LAYER"), r.out());
+        assertTrue(r.out().contains("FLOP/FULL"), r.out());
+        assertEquals(4, Files.readAllLines(tasks).size());
+        assertTrue(Files.readString(json).contains("\"prefillFlopsVsFull\""));
+
+        Run again = run("eval", "--model", model, "--jsonl", tasks.toString(), "--modes", "FULL", "--backend", "cpu",
+                "--max-new-tokens", "2", "--warmup", "0");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("niah_single"), again.out());
+
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, Files.readAllLines(tasks).getFirst() + "\n{\"task\":\"x\"}\n");
+        Run broken = run("eval", "--model", model, "--jsonl", bad.toString(), "--backend", "cpu");
+        assertEquals(2, broken.code());
+        assertTrue(broken.err().contains("line 2: missing"), broken.err());
+    }
 }

@@ -77,4 +77,36 @@ class SkipBudgetTest {
                 () -> SkipPlan.resolve(new SkipBudget(SkipMode.PAP, 40, new int[] {41}, new int[] {8}, 0, 0, 0), config, 100));
         assertTrue(e.getMessage().contains("startLayer 40"), e.getMessage());
     }
+
+    /** An 8-layer GQA model (the demo model's shape). */
+    private static dev.sptsrag.inference.model.ModelConfig layers(int layers) {
+        var tiny = ModelPresets.get("tiny-llama");
+        return new dev.sptsrag.inference.model.ModelConfig(tiny.architecture(), "demo-shape", 4096, 256, 704, layers, 8, 2,
+                32, 16384, 1e-5f, 10000, dev.sptsrag.inference.model.RopeScaling.NONE, tiny.ropeLayout(), false, true, 0);
+    }
+
+    @Test
+    void theDemoPresetKeepsAtMostAQuarterOfA4kPromptInEverySkippingLayer() {
+        var config = layers(8);
+        SkipBudget demo = SkipBudget.preset("demo", config);
+        assertEquals(2, demo.startLayer());
+        assertArrayEquals(new int[] {4, 6, 8}, demo.boundaries());
+        for (int length : new int[] {4096, 3900, 3584}) {
+            SkipPlan plan = SkipPlan.resolve(demo, config, length);
+            assertEquals(length, plan.active(0));
+            assertEquals(length, plan.active(1));
+            for (int l = demo.startLayer(); l < 8; l++) {
+                assertTrue(plan.active(l) <= 0.25 * length, "layer " + l + " keeps " + plan.active(l) + " of " + length);
+            }
+            assertTrue(plan.active(7) <= length / 7.0, "the deepest layers keep a seventh");
+        }
+        // Any depth: valid, starts after layer 0, skips at 4K.
+        for (int layers = 2; layers <= 40; layers++) {
+            SkipBudget b = SkipBudget.demo(layers);
+            assertTrue(b.startLayer() >= 1 && b.startLayer() < layers, layers + " layers: " + b);
+            SkipPlan plan = SkipPlan.resolve(b, layers(layers), 4096);
+            assertTrue(plan.skipsAny(), layers + " layers");
+            assertTrue(plan.active(layers - 1) <= 512, layers + " layers: " + plan);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.sptsrag.inference.testing;
 
 import dev.sptsrag.inference.spts.SkipBudget;
+import dev.sptsrag.inference.spts.SelectionCriterion;
 import dev.sptsrag.inference.spts.SkipMode;
 import dev.sptsrag.inference.spts.SkipPlan;
 import java.util.ArrayList;
@@ -201,8 +202,12 @@ public final class Float64Reference {
                 k[i] = add(mul(m[1], h[i]), layers[l][BK]);
                 rope(k[i], c.kvHeadCount(), cand[i]);
             }
+            // The last token's attention over every candidate, computed in every layer (cheap here): layer l's
+            // own scores choose under SELF_PROBE, layer l-1's (compacted by any removal) under PREVIOUS_LAYER.
+            double[] previous = lastScores;
+            boolean previousLayer = b.criterion() == SelectionCriterion.PREVIOUS_LAYER;
             double[] scores = null;
-            if (plan.probes(l)) {
+            {
                 double[] q = add(mul(m[0], h[nc - 1]), layers[l][BQ]);
                 int qp = cand[nc - 1];
                 rope(q, c.headCount(), qp);
@@ -233,7 +238,7 @@ public final class Float64Reference {
                 }
                 lastScores = scores;
             }
-            int[] active = plan.skips(l) ? select(scores, nc, plan.active(l), b) : range(nc);
+            int[] active = plan.skips(l) ? select(previousLayer ? previous : scores, nc, plan.active(l), b) : range(nc);
             List<double[][]> layerKv = new ArrayList<>();
             double[][] q = new double[nc][];
             for (int a : active) {
@@ -263,7 +268,9 @@ public final class Float64Reference {
                     ffnScores[i] = Math.sqrt(norm) * scores[i];
                 }
             }
-            int[] ffn = plan.skips(l) && b.mode() != SkipMode.PAP ? select(ffnScores, nc, plan.active(l), b) : range(nc);
+            int[] ffn = !plan.skips(l) || b.mode() == SkipMode.PAP ? range(nc)
+                    : previousLayer ? active // the baseline computes a token in the whole block or not at all
+                    : select(ffnScores, nc, plan.active(l), b);
             ffnTokens[l] = tokensOf(cand, ffn);
             for (int f : ffn) {
                 addInto(x[cand[f]], ffnUpdate(l, x[cand[f]]));

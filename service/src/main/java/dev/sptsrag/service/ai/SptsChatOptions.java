@@ -226,11 +226,7 @@ public final class SptsChatOptions implements ChatOptions {
         }
 
         private static String toJson(SkipBudget b) {
-            return "{\"mode\":\"" + b.mode() + "\",\"startLayer\":" + b.startLayer() + ",\"boundaries\":"
-                    + Arrays.toString(b.boundaries()).replace(" ", "") + ",\"stageBudgets\":"
-                    + Arrays.toString(b.stageBudgets()).replace(" ", "") + ",\"removalPerBoundary\":"
-                    + b.removalPerBoundary() + ",\"sinkTokens\":" + b.sinkTokens() + ",\"recentTokens\":"
-                    + b.recentTokens() + "}";
+            return b.toJson();
         }
     }
 }
