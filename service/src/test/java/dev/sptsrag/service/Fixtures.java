@@ -1,5 +1,8 @@
 package dev.sptsrag.service;
 
+import dev.sptsrag.inference.convert.GgufConverter;
+import dev.sptsrag.inference.gguf.GgmlType;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,6 +24,20 @@ public final class Fixtures {
     public static final String LLAMA = "llama-gqa-rope3";
 
     private Fixtures() {
+    }
+
+    /**
+     * The fixture as one GGUF file at {@code target} (F32, tokenizer and chat template inside), converted by
+     * the engine's own converter: a stand-in for a real .gguf model such as the demo model.
+     */
+    public static Path gguf(String name, Path target) {
+        try {
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            GgufConverter.convert(model(name), target, GgmlType.F32, line -> { });
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static synchronized Path model(String name) {
