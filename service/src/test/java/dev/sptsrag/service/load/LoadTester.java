@@ -807,6 +807,10 @@ public final class LoadTester {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        if (Arrays.asList(args).contains("--help")) {
+            System.out.print(USAGE);
+            return;
+        }
         Config config;
         try {
             config = parse(args);
