@@ -67,15 +67,16 @@ public final class DemoModel implements Supplier<Path> {
                     bundled.getFilename(), file.toAbsolutePath());
             return file;
         }
-        Path local = local();
-        if (local != null) {
-            log.info("no model-path configured: serving the demo model {}", local.toAbsolutePath());
-            return local;
+        Path found = local();
+        if (found != null) {
+            log.info("no model-path configured: serving the demo model {}", found.toAbsolutePath());
+            return found;
         }
+        Path local = localFolder.toAbsolutePath().resolve(PATTERN);
         throw new NoModelException("no model configured and no demo model found. Set spring.ai.spts.chat.model-path "
-                + "(or SPRING_AI_SPTS_CHAT_MODEL_PATH) to a .gguf file or a Hugging Face folder, or put the demo model at "
-                + localFolder.toAbsolutePath().resolve(PATTERN) + " (a jar built with it there carries it). Looked for "
-                + "classpath:" + RESOURCE_FOLDER + PATTERN + " and " + localFolder.toAbsolutePath().resolve(PATTERN) + ".");
+                + "(or SPRING_AI_SPTS_CHAT_MODEL_PATH) to a .gguf file or a Hugging Face folder; or build the jar with "
+                + "the demo model in the checkout's models/ folder (the jar then carries it); or put it at " + local
+                + ". Looked in the class path (classpath:" + RESOURCE_FOLDER + PATTERN + ") and at " + local + ".");
     }
 
     private Resource bundled() {
