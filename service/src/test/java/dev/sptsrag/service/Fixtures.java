@@ -40,6 +40,25 @@ public final class Fixtures {
         }
     }
 
+    /**
+     * The test class loader without the demo model the build bundles: once models/demo-*.gguf exists the
+     * build copies it into target/classes, and tests about the default model must not see it.
+     */
+    public static ClassLoader withoutBundledDemoModel() {
+        String folder = dev.sptsrag.service.ai.DemoModel.RESOURCE_FOLDER;
+        return new ClassLoader(Fixtures.class.getClassLoader()) {
+            @Override
+            public java.util.Enumeration<URL> getResources(String name) throws IOException {
+                return name.startsWith(folder) ? java.util.Collections.emptyEnumeration() : super.getResources(name);
+            }
+
+            @Override
+            public URL getResource(String name) {
+                return name.startsWith(folder) ? null : super.getResource(name);
+            }
+        };
+    }
+
     public static synchronized Path model(String name) {
         String resource = "parity/" + name + "/config.json";
         URL url = Fixtures.class.getClassLoader().getResource(resource);

@@ -58,28 +58,9 @@ class SptsChatAutoConfigurationTest {
                 });
     }
 
-    /**
-     * The test class path without a bundled demo model: once models/demo-*.gguf exists, the build copies it
-     * into target/classes, and this test is about having none.
-     */
-    private static ClassLoader withoutBundledModels() {
-        return new ClassLoader(SptsChatAutoConfigurationTest.class.getClassLoader()) {
-            @Override
-            public java.util.Enumeration<java.net.URL> getResources(String name) throws java.io.IOException {
-                return name.startsWith(DemoModel.RESOURCE_FOLDER) ? java.util.Collections.emptyEnumeration()
-                        : super.getResources(name);
-            }
-
-            @Override
-            public java.net.URL getResource(String name) {
-                return name.startsWith(DemoModel.RESOURCE_FOLDER) ? null : super.getResource(name);
-            }
-        };
-    }
-
     @Test
     void withoutAModelPathOrADemoModelTheAppStartsAndSaysWhatIsMissing(@TempDir Path empty) {
-        runner.withClassLoader(withoutBundledModels())
+        runner.withClassLoader(Fixtures.withoutBundledDemoModel())
                 .withPropertyValues("spring.ai.spts.chat.demo-model.local-folder=" + empty.resolve("models"))
                 .run(context -> {
                     EngineScheduler scheduler = context.getBean(EngineScheduler.class);
