@@ -312,7 +312,12 @@ public final class LoadTester {
         return out;
     }
 
-    /** Runs the load test against a started service and returns what happened; never throws for what the service does. */
+    /**
+     * Runs the load test against a started service and returns what happened: what the service does during
+     * the run is in the report, never an exception.
+     *
+     * @throws IllegalStateException when the service cannot be reached, or refuses the test's document, before the run
+     */
     public static Report run(Config config) throws InterruptedException {
         LoadTester t = new LoadTester(config);
         try {
