@@ -1,5 +1,8 @@
 package dev.sptsrag.service;
 
+import dev.sptsrag.inference.convert.GgufConverter;
+import dev.sptsrag.inference.gguf.GgmlType;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,6 +24,39 @@ public final class Fixtures {
     public static final String LLAMA = "llama-gqa-rope3";
 
     private Fixtures() {
+    }
+
+    /**
+     * The fixture as one GGUF file at {@code target} (F32, tokenizer and chat template inside), converted by
+     * the engine's own converter: a stand-in for a real .gguf model such as the demo model.
+     */
+    public static Path gguf(String name, Path target) {
+        try {
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            GgufConverter.convert(model(name), target, GgmlType.F32, line -> { });
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The test class loader without the demo model the build bundles: once models/demo-*.gguf exists the
+     * build copies it into target/classes, and tests about the default model must not see it.
+     */
+    public static ClassLoader withoutBundledDemoModel() {
+        String folder = dev.sptsrag.service.ai.DemoModel.RESOURCE_FOLDER;
+        return new ClassLoader(Fixtures.class.getClassLoader()) {
+            @Override
+            public java.util.Enumeration<URL> getResources(String name) throws IOException {
+                return name.startsWith(folder) ? java.util.Collections.emptyEnumeration() : super.getResources(name);
+            }
+
+            @Override
+            public URL getResource(String name) {
+                return name.startsWith(folder) ? null : super.getResource(name);
+            }
+        };
     }
 
     public static synchronized Path model(String name) {

@@ -17,10 +17,11 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.ResourceLoader;
 
 /**
- * The engine as a Spring AI chat model: an {@link EngineScheduler} that loads the configured model in
- * the background, a {@link SptsChatModel} over it, and, where Actuator and Micrometer are present, the
+ * The engine as a Spring AI chat model: an {@link EngineScheduler} that loads the configured model (or,
+ * with none configured, the {@link DemoModel}) in the background, a {@link SptsChatModel} over it, and, where Actuator and Micrometer are present, the
  * engine's health indicators ({@code engine} for readiness, {@code engineWorker} for liveness) and
  * meters. Active unless {@code spring.ai.model.chat} names another provider; each bean yields to one the
  * application defines.
@@ -33,10 +34,14 @@ public class SptsChatAutoConfiguration {
 
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    public EngineScheduler sptsEngineScheduler(SptsChatProperties p) {
+    public EngineScheduler sptsEngineScheduler(SptsChatProperties p, ResourceLoader resources) {
+        EngineLoader.Settings settings = new EngineLoader.Settings(p.getModelPath(), p.getModelId(), p.getBackend(),
+                p.getThreads(), p.getContextLength(), p.getBatch());
+        SptsChatProperties.Demo demo = p.getDemoModel();
         EngineScheduler scheduler = new EngineScheduler(
-                EngineLoader.of(new EngineLoader.Settings(p.getModelPath(), p.getModelId(), p.getBackend(),
-                        p.getThreads(), p.getContextLength(), p.getBatch())),
+                demo.isEnabled()
+                        ? EngineLoader.of(settings, new DemoModel(resources.getClassLoader(), demo.getExtractTo(), demo.getLocalFolder()))
+                        : EngineLoader.of(settings),
                 new EngineScheduler.Settings(p.getQueueSize(), p.getRequestTimeout(), p.getShutdownTimeout()));
         scheduler.start();
         return scheduler;

@@ -30,7 +30,6 @@ import org.springframework.ai.chat.metadata.DefaultUsage;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
-import org.springframework.ai.chat.model.MessageAggregator;
 import org.springframework.ai.chat.observation.ChatModelObservationContext;
 import org.springframework.ai.chat.observation.ChatModelObservationConvention;
 import org.springframework.ai.chat.observation.ChatModelObservationDocumentation;
@@ -52,6 +51,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -162,7 +162,33 @@ public class SptsChatModel implements ChatModel {
             Flux<ChatResponse> observed = chunks.doOnError(observation::error)
                     .doFinally(signal -> observation.stop())
                     .contextWrite(ctx -> ctx.put(ObservationThreadLocalAccessor.KEY, observation));
-            return new MessageAggregator().aggregate(observed, context::setResponse);
+            return aggregated(observed, context::setResponse);
+        });
+    }
+
+    /**
+     * Hands the whole streamed answer to {@code onComplete} when the stream completes: the chunks' text
+     * joined, with the last chunk's metadata (ours carries usage, finish reason and timings there). Spring
+     * AI's {@code MessageAggregator} does the same for any model's stream but logs every error at ERROR
+     * with its stack trace, and here most stream errors are the client's (429 when the queue is full, 400)
+     * or a cancellation: under load that buried the log in traces. Errors reach the subscriber unchanged;
+     * what is a server failure is logged where it is answered (ProblemDetailsAdvice).
+     */
+    private static Flux<ChatResponse> aggregated(Flux<ChatResponse> chunks, Consumer<ChatResponse> onComplete) {
+        StringBuilder text = new StringBuilder();
+        AtomicReference<ChatResponse> last = new AtomicReference<>();
+        return chunks.doOnNext(r -> {
+            Generation g = r.getResult();
+            if (g != null && g.getOutput().getText() != null) {
+                text.append(g.getOutput().getText());
+            }
+            last.set(r);
+        }).doOnComplete(() -> {
+            ChatResponse end = last.get();
+            if (end != null && end.getResult() != null) {
+                onComplete.accept(new ChatResponse(List.of(new Generation(new AssistantMessage(text.toString()),
+                        end.getResult().getMetadata())), end.getMetadata()));
+            }
         });
     }
 

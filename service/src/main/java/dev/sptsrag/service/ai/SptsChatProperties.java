@@ -14,7 +14,7 @@ import java.util.List;
 public class SptsChatProperties {
     public static final String PREFIX = "spring.ai.spts.chat";
 
-    /** A .gguf file or a Hugging Face folder (config.json, *.safetensors, tokenizer.json). */
+    /** A .gguf file or a Hugging Face folder (config.json, *.safetensors, tokenizer.json); unset: the demo model. */
     private Path modelPath;
     /** The name the model is served under (OpenAI's "model"); default: the file or folder name. */
     private String modelId;
@@ -34,6 +34,8 @@ public class SptsChatProperties {
     private Duration shutdownTimeout = Duration.ofSeconds(30);
     /** Default request options; a request's own values override them field by field. */
     private final Options options = new Options();
+    /** The demo model, served when {@code model-path} is not set ({@link DemoModel}). */
+    private final Demo demoModel = new Demo();
 
     public Path getModelPath() { return modelPath; }
     public void setModelPath(Path modelPath) { this.modelPath = modelPath; }
@@ -54,6 +56,24 @@ public class SptsChatProperties {
     public Duration getShutdownTimeout() { return shutdownTimeout; }
     public void setShutdownTimeout(Duration shutdownTimeout) { this.shutdownTimeout = shutdownTimeout; }
     public Options getOptions() { return options; }
+    public Demo getDemoModel() { return demoModel; }
+
+    /** {@code .demo-model.*}: where the demo model comes from when no {@code model-path} is set. */
+    public static class Demo {
+        /** Serve the demo model when model-path is not set; false: without a model-path the engine does not start. */
+        private boolean enabled = true;
+        /** Where the demo model bundled in the jar is extracted (a real file, for memory mapping). */
+        private Path extractTo = Path.of("data", "models");
+        /** Where a demo model that is not bundled is looked for, relative to the working directory. */
+        private Path localFolder = Path.of("models");
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public Path getExtractTo() { return extractTo; }
+        public void setExtractTo(Path extractTo) { this.extractTo = extractTo; }
+        public Path getLocalFolder() { return localFolder; }
+        public void setLocalFolder(Path localFolder) { this.localFolder = localFolder; }
+    }
 
     /**
      * Default options (unset: the request decides; if it does not either, temperature 0.8, top-k 40,

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 /** Opens the model and starts the engine; {@link EngineScheduler} calls it once, on its worker thread. */
 @FunctionalInterface
@@ -26,16 +27,28 @@ public interface EngineLoader {
      * @param batch         prefill batch (≤ 0: the backend's choice)
      */
     record Settings(Path modelPath, String modelId, String backend, int threads, int contextLength, int batch) {
+        Settings withModelPath(Path path) {
+            return new Settings(path, modelId, backend, threads, contextLength, batch);
+        }
     }
 
     /** The engine's own loading: model files, backend choice, memory plan checked before anything is allocated. */
     static EngineLoader of(Settings s) {
+        return of(s, () -> {
+            throw new NoModelException("no model configured: set spring.ai.spts.chat.model-path to a .gguf file "
+                    + "or a Hugging Face folder");
+        });
+    }
+
+    /**
+     * As {@link #of(Settings)}, with {@code defaultModel} asked for the model when the settings name none. It
+     * runs on the worker thread, so a default that takes time to provide (a file to extract) does not hold up
+     * the application's start; it throws {@link NoModelException} when there is none.
+     */
+    static EngineLoader of(Settings configured, Supplier<Path> defaultModel) {
         return () -> {
             Logger log = LoggerFactory.getLogger(EngineLoader.class);
-            if (s.modelPath() == null) {
-                throw new IllegalStateException("no model configured: set spring.ai.spts.chat.model-path to a .gguf file "
-                        + "or a Hugging Face folder");
-            }
+            Settings s = configured.modelPath() != null ? configured : configured.withModelPath(defaultModel.get());
             if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
                 throw new IllegalStateException("the engine needs the Vector API: start the JVM with "
                         + "--add-modules jdk.incubator.vector");

@@ -216,7 +216,11 @@ public final class EngineScheduler implements AutoCloseable {
                 state = EngineState.READY;
             }
         } catch (Throwable e) { // whatever it was (a missing file, a missing native library, no memory): readiness says it
-            log.error("the model failed to load: {}", e.getMessage(), e);
+            if (e instanceof NoModelException) { // configuration, not a fault: the message says all there is
+                log.error("no model to serve: {}", e.getMessage());
+            } else {
+                log.error("the model failed to load: {}", e.getMessage(), e);
+            }
             failure = e;
             synchronized (lock) {
                 if (state == EngineState.LOADING) {

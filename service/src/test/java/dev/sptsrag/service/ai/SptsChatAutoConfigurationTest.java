@@ -8,6 +8,7 @@ import dev.sptsrag.service.ops.EngineScheduler;
 import dev.sptsrag.service.ops.EngineState;
 import dev.sptsrag.service.ops.EngineUnavailableException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.Status;
@@ -15,6 +16,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,16 +59,29 @@ class SptsChatAutoConfigurationTest {
     }
 
     @Test
-    void withoutAModelPathTheAppStartsAndSaysWhatIsMissing() {
-        runner.run(context -> {
+    void withoutAModelPathOrADemoModelTheAppStartsAndSaysWhatIsMissing(@TempDir Path empty) {
+        runner.withClassLoader(Fixtures.withoutBundledDemoModel())
+                .withPropertyValues("spring.ai.spts.chat.demo-model.local-folder=" + empty.resolve("models"))
+                .run(context -> {
+                    EngineScheduler scheduler = context.getBean(EngineScheduler.class);
+                    assertThat(scheduler.awaitReady(Duration.ofSeconds(10))).isFalse();
+                    assertThat(scheduler.state()).isEqualTo(EngineState.FAILED);
+                    var health = context.getBean(EngineHealthIndicator.class).health();
+                    assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat((String) health.getDetails().get("error")).contains("spring.ai.spts.chat.model-path")
+                            .contains("no demo model found").contains(empty.resolve("models").toString());
+                    assertThatThrownBy(() -> context.getBean(SptsChatModel.class).call("hi"))
+                            .isInstanceOf(EngineUnavailableException.class).hasMessageContaining("failed to load");
+                });
+    }
+
+    @Test
+    void withTheDemoModelSwitchedOffAModelPathIsRequired() {
+        runner.withPropertyValues("spring.ai.spts.chat.demo-model.enabled=false").run(context -> {
             EngineScheduler scheduler = context.getBean(EngineScheduler.class);
             assertThat(scheduler.awaitReady(Duration.ofSeconds(10))).isFalse();
-            assertThat(scheduler.state()).isEqualTo(EngineState.FAILED);
-            var health = context.getBean(EngineHealthIndicator.class).health();
-            assertThat(health.getStatus()).isEqualTo(Status.DOWN);
-            assertThat((String) health.getDetails().get("error")).contains("spring.ai.spts.chat.model-path");
-            assertThatThrownBy(() -> context.getBean(SptsChatModel.class).call("hi"))
-                    .isInstanceOf(EngineUnavailableException.class).hasMessageContaining("failed to load");
+            assertThat(scheduler.failure()).isInstanceOf(dev.sptsrag.service.ops.NoModelException.class)
+                    .hasMessageContaining("spring.ai.spts.chat.model-path").hasMessageNotContaining("demo model");
         });
     }
 

@@ -3,6 +3,8 @@ package dev.sptsrag.service.ai;
 import dev.sptsrag.inference.ContextLengthExceededException;
 import dev.sptsrag.inference.engine.FinishReason;
 import dev.sptsrag.service.TestEngines;
+import dev.sptsrag.inference.engine.TokenListener;
+import dev.sptsrag.service.ops.EngineBusyException;
 import dev.sptsrag.service.ops.EngineScheduler;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
@@ -11,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.metadata.ChatResponseMetadata;
@@ -18,8 +21,11 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.observation.ChatModelObservationContext;
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -183,6 +189,27 @@ class SptsChatModelTest {
         assertThatThrownBy(() -> model.stream(prompt(huge, null)).blockLast(Duration.ofSeconds(10)))
                 .isInstanceOf(InvalidChatRequestException.class).hasMessageContaining("exceeds the context window of 256");
         assertThat(reports).isEmpty(); // none of them reached the engine
+    }
+
+    @Test
+    @ExtendWith(OutputCaptureExtension.class)
+    void aStreamRefusedBecauseTheQueueIsFullFailsWithoutAnErrorLog(CapturedOutput output) throws InterruptedException {
+        TestEngines.Occupied busy = TestEngines.occupy(scheduler, 4, 4);
+        List<EngineScheduler.Job> queued = new ArrayList<>();
+        try {
+            for (int i = 1; i < scheduler.settings().queueCapacity(); i++) {
+                queued.add(scheduler.submit(TestEngines.request(scheduler, "queued", 2), TokenListener.IGNORE));
+            }
+            assertThatThrownBy(() -> model.stream(prompt("hi", null)).blockLast(Duration.ofSeconds(10)))
+                    .isInstanceOf(EngineBusyException.class);
+        } finally {
+            busy.hold().release();
+        }
+        // A full queue is the client's 429, not a server failure: nothing at ERROR level, no stack trace.
+        assertThat(output.getAll()).doesNotContain("ERROR").doesNotContain("EngineBusyException");
+        for (EngineScheduler.Job j : queued) {
+            assertThat(j.result()).succeedsWithin(Duration.ofSeconds(30));
+        }
     }
 
     @Test
