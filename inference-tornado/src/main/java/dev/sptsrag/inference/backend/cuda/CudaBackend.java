@@ -483,8 +483,19 @@ public final class CudaBackend implements Backend {
             return;
         }
         copyIntsToDevice(rows, count, rowIndexBuffer(count));
-        kernels.gatherRmsNorm(s.ptr, rowIndices, ((Vector) weight).ptr(), d.ptr, count, s.cols, eps);
+        // These rows feed a GEMM next (K/Q/V, the LTP proxy, gate/up): write its BF16 input as well, and
+        // mark the scratch as holding them, which saves the matmul's conversion pass over the rows.
+        boolean fillScratch = (long) count * s.cols <= bf16ScratchElements;
+        kernels.gatherRmsNorm(s.ptr, rowIndices, ((Vector) weight).ptr(), d.ptr, fillScratch ? bf16Scratch : 0, count,
+                s.cols, eps);
         d.version++;
+        if (fillScratch) {
+            scratchSource = d;
+            scratchVersion = d.version;
+            scratchRows = count;
+        } else if (scratchSource == d) {
+            scratchSource = null;
+        }
     }
 
     @Override

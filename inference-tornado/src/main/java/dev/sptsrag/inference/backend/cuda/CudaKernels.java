@@ -82,7 +82,7 @@ final class CudaKernels implements AutoCloseable {
         probeLogits = kernel("probe_logits", 11);
         probeSoftmax = kernel("probe_softmax", 4);
         rowNorms = kernel("row_norms", 4);
-        gatherRmsNorm = kernel("gather_rms_norm", 7);
+        gatherRmsNorm = kernel("gather_rms_norm", 8);
         swigluHalves = kernel("swiglu_halves", 4);
         rowNormsScaled = kernel("row_norms_scaled", 5);
         selectTopRows = kernel("select_top_rows", 7);
@@ -247,9 +247,10 @@ final class CudaKernels implements AutoCloseable {
 
     // ---- LTP on the device ---------------------------------------------------------------------
 
-    void gatherRmsNorm(long x, long rows, long weight, long out, int count, int cols, float eps) {
+    /** {@code outBf16} 0 (null): the float32 rows only. */
+    void gatherRmsNorm(long x, long rows, long weight, long out, long outBf16, int count, int cols, float eps) {
         gatherRmsNorm.args().setPointer(0, x).setPointer(1, rows).setPointer(2, weight).setPointer(3, out)
-                .setInt(4, count).setInt(5, cols).setFloat(6, eps);
+                .setPointer(4, outBf16).setInt(5, count).setInt(6, cols).setFloat(7, eps);
         launch(gatherRmsNorm, count, 1, 1, BLOCK);
     }
 

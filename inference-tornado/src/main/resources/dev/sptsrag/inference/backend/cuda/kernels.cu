@@ -1226,16 +1226,27 @@ extern "C" __global__ void row_norms(const float* x, float* out, int rows, int c
 // ----------------------------------------------------------------------------------
 
 // out[i] = rmsnorm(x[rows[i]]) * weight: gather_rows and rms_norm in one pass (the same
-// arithmetic as rms_norm on the gathered row), so the candidates' rows are read once.
+// arithmetic as rms_norm on the gathered row), so the candidates' rows are read once. When
+// out_bf16 is not null it also gets bf16(out[i]) — what convert_f32_to_bf16 would make of it —
+// so the GEMM that reads these rows next needs no conversion pass.
 // Launch: grid = count, block = 256 (any multiple of 32 up to 1024), static shared 128 B.
-extern "C" __global__ void gather_rms_norm(const float* x, const int* rows, const float* weight, float* out, int count,
-        int cols, float eps) {
+extern "C" __global__ void gather_rms_norm(const float* x, const int* rows, const float* weight, float* out,
+        unsigned short* out_bf16, int count, int cols, float eps) {
     const int i = blockIdx.x;
     if (i >= count) return;
     const float* xr = x + (long long)rows[i] * cols;
     float* orow = out + (long long)i * cols;
     const float inv = rms_inv(xr, cols, eps);
-    for (int c = threadIdx.x; c < cols; c += blockDim.x) orow[c] = xr[c] * inv * weight[c];
+    if (out_bf16 != nullptr) {
+        unsigned short* brow = out_bf16 + (long long)i * cols;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            const float v = xr[c] * inv * weight[c];
+            orow[c] = v;
+            brow[c] = f32_to_bf16(v);
+        }
+    } else {
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) orow[c] = xr[c] * inv * weight[c];
+    }
 }
 
 // out[r][c] = silu(in[r][c]) * in[r][half + c] for c < half: the SwiGLU of a GEMM whose output
