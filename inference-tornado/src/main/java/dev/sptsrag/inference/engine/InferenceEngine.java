@@ -34,7 +34,7 @@ public final class InferenceEngine implements AutoCloseable {
     private final float[] logits;
     private final int[] candidateIds = new int[Sampler.MAX_DEVICE_CANDIDATES];
     private final float[] candidateValues = new float[Sampler.MAX_DEVICE_CANDIDATES];
-    private DeviceMemoryPlan memoryPlan;
+    private volatile DeviceMemoryPlan memoryPlan; // grows by the LTP proxy; read by health checks on other threads
     private SptsPrefill spts;
     private DeviceLowRankProxy proxy;
     private final int[] batchTokens;
