@@ -654,6 +654,70 @@ static void bench_decode(int slots, int sps) {
     CK(cudaEventDestroy(e1));
 }
 
+// ---------------- select_top_rows (SPTS/LTP: the FFN rows chosen on the device) ----------------
+// Reference: TopSelector's rule written out plainly — forced rows (last, sinks, recent, each loop
+// stopping at the budget), then the best other rows by (score desc, row asc), NaN as -inf.
+static std::vector<int> select_reference(const std::vector<float>& s, int n, int budget, int sinks, int recent,
+                                         int* sink_end, int* recent_begin, int* need) {
+    const int m = std::min(n, budget);
+    std::vector<char> chosen(n, 0);
+    int picked = 1;
+    chosen[n - 1] = 1;
+    *sink_end = 0;
+    for (int i = 0; i < std::min(sinks, n) && picked < m; ++i) {
+        if (!chosen[i]) { chosen[i] = 1; ++picked; }
+        *sink_end = i + 1;
+    }
+    *recent_begin = n - 1;
+    for (int i = n - 2; i >= std::max(0, n - 1 - recent) && picked < m; --i) {
+        if (!chosen[i]) { chosen[i] = 1; ++picked; }
+        *recent_begin = i;
+    }
+    *need = m - picked;
+    std::vector<int> order;
+    for (int i = 0; i < n; ++i) if (!chosen[i]) order.push_back(i);
+    auto val = [&](int i) { return std::isnan(s[i]) ? -INFINITY : s[i]; };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        const float x = val(a), y = val(b);
+        if (x != y) return x > y;
+        // -0.0 ranks below +0.0, as the host's bit-ordered keys have it
+        return std::signbit(y) && !std::signbit(x) && x == 0.0f ? true : false;
+    });
+    for (int j = 0; j < *need; ++j) chosen[order[j]] = 1;
+    std::vector<int> out;
+    for (int i = 0; i < n; ++i) if (chosen[i]) out.push_back(i);
+    return out;
+}
+
+static void test_select_top_rows() {
+    const int cap = 40000;
+    float* ds;
+    int* dout;
+    CK(cudaMalloc(&ds, cap * sizeof(float)));
+    CK(cudaMalloc(&dout, (cap + 1) * sizeof(int)));
+    int bad = 0, trials = 40;
+    for (int t = 0; t < trials; ++t) {
+        const int n = t == 0 ? 1 : randint(1, t < 30 ? 5000 : cap);
+        std::vector<float> s(n);
+        for (int i = 0; i < n; ++i) {
+            const int k = randint(0, 29);
+            s[i] = k == 0 ? NAN : k == 1 ? -0.0f : k == 2 ? INFINITY : (t % 3 == 0 ? (float)randint(0, 3) : randn(1, 1e-3f)[0]);
+        }
+        const int sinks = randint(0, 2), recent = randint(0, 4), budget = randint(1, n + 2);
+        int sink_end, recent_begin, need;
+        std::vector<int> ref = select_reference(s, n, budget, sinks, recent, &sink_end, &recent_begin, &need);
+        CK(cudaMemcpy(ds, s.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+        select_top_rows<<<1, 1024>>>(ds, n, need, sink_end, recent_begin, dout + 1, dout);
+        CKL();
+        std::vector<int> got(ref.size() + 1);
+        CK(cudaMemcpy(got.data(), dout, got.size() * sizeof(int), cudaMemcpyDeviceToHost));
+        if (got[0] != (int)ref.size() || !std::equal(ref.begin(), ref.end(), got.begin() + 1)) ++bad;
+    }
+    report("select_top_rows", (double)bad / trials, 0.0);
+    CK(cudaFree(ds));
+    CK(cudaFree(dout));
+}
+
 int main(int argc, char** argv) {
     const bool bench_only = argc > 1 && strcmp(argv[1], "bench") == 0;  // timing (+ the large check) only
     int dev = 0;
@@ -673,6 +737,7 @@ int main(int argc, char** argv) {
         test_attention();
         test_argmax();
         test_top_k();
+        test_select_top_rows();
     }
 
     bench_prefill(4096, 128, true);

@@ -102,6 +102,36 @@ public interface Backend extends AutoCloseable {
     /** {@code norms[r] = ||x[r]||₂} for r below {@code rows}, to the host (waits for the result). */
     void rowNorms(Activations x, int rows, float[] norms);
 
+    // ---- LTP on the device: score and choose FFN rows without sending the scores to the host --------
+
+    /**
+     * {@code dst[i] = rmsnorm(src[rows[i]]) · weight} for i below {@code count}: {@link #gatherRows} then
+     * {@link #rmsNorm}, with the same result, in one pass over the source rows.
+     */
+    void gatherRmsNorm(Activations src, int[] rows, int count, DeviceVector weight, float eps, Activations dst);
+
+    /**
+     * {@code out[r][c] = silu(x[r][c]) · x[r][h + c]} for {@code c < h = x.cols / 2 = out.cols}: the
+     * SwiGLU of a product that holds gate and up side by side in each row. {@code out} is not {@code x}.
+     */
+    void swigluHalves(Activations x, int rows, Activations out);
+
+    /**
+     * {@code out[r][0] = ||x[r]||₂ · factors[r]} for r below {@code rows} ({@code factors} null: 1), kept
+     * on the backend; {@code out} has one column. Same float arithmetic as {@link #rowNorms} followed
+     * by a float product.
+     */
+    void rowNorms(Activations x, int rows, float[] factors, Activations out);
+
+    /**
+     * Chooses rows by the scores in column 0 of rows {@code [0, n)} of {@code scores} with the rule of
+     * {@link TopSelector#select} (the last row, {@code sinks} first and {@code recent} last rows, then
+     * the highest scores, earlier row on ties, NaN lowest) and returns them to the host, ascending.
+     *
+     * @return the number chosen, {@code min(n, budget)}
+     */
+    int selectRows(Activations scores, int n, int budget, int sinks, int recent, int[] out);
+
     /** Copies {@code rows} host rows ({@code src}, row-major) into {@code x} starting at row {@code firstRow}. */
     void writeRows(float[] src, int rows, Activations x, int firstRow);
 

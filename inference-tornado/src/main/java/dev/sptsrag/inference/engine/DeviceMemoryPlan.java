@@ -8,10 +8,11 @@ import dev.sptsrag.inference.spts.SptsPrefill;
 /**
  * What an engine will hold on its backend, computed from the model's shapes before anything is
  * allocated: weights, the KV cache for the requested context, activations for the batch, and the
- * backend's own workspace.
+ * backend's own workspace; the SPTS prefill's buffers for the whole context; and, once a low-rank (LTP)
+ * proxy is set, its factors and scoring buffers.
  */
 public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activationBytes, long workspaceBytes,
-                               long skipBytes, long availableBytes) {
+                               long skipBytes, long proxyBytes, long availableBytes) {
 
     public static DeviceMemoryPlan of(ModelConfig c, Backend backend, int context, int batch) {
         int hidden = c.hiddenSize();
@@ -35,11 +36,17 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activat
         // An SPTS prefill takes the whole prompt at once: its buffers are for the whole context, allocated at
         // the first request that skips, and planned here so that such a request cannot run out of memory.
         long skip = SptsPrefill.bytes(c, backend, context);
-        return new DeviceMemoryPlan(weights, kv, activations, workspace, skip, backend.availableBytes());
+        return new DeviceMemoryPlan(weights, kv, activations, workspace, skip, 0, backend.availableBytes());
+    }
+
+    /** This plan with an LTP proxy of {@code bytes} (factors and buffers) in place of any earlier one. */
+    public DeviceMemoryPlan withProxy(long bytes) {
+        return new DeviceMemoryPlan(weightBytes, kvCacheBytes, activationBytes, workspaceBytes, skipBytes, bytes,
+                availableBytes);
     }
 
     public long totalBytes() {
-        return weightBytes + kvCacheBytes + activationBytes + workspaceBytes + skipBytes;
+        return weightBytes + kvCacheBytes + activationBytes + workspaceBytes + skipBytes + proxyBytes;
     }
 
     public boolean fits() {
@@ -58,7 +65,7 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activat
         String free = availableBytes == Long.MAX_VALUE ? "unbounded" : gib(availableBytes) + " free";
         return "weights " + gib(weightBytes) + " + KV cache " + gib(kvCacheBytes) + " + activations "
                 + gib(activationBytes) + " + workspace " + gib(workspaceBytes) + " + SPTS prefill " + gib(skipBytes)
-                + " = " + gib(totalBytes()) + " (" + free + ")";
+                + (proxyBytes > 0 ? " + LTP proxy " + gib(proxyBytes) : "") + " = " + gib(totalBytes()) + " (" + free + ")";
     }
 
     private static String gib(long bytes) {

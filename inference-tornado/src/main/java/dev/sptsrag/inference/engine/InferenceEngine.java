@@ -34,7 +34,7 @@ public final class InferenceEngine implements AutoCloseable {
     private final float[] logits;
     private final int[] candidateIds = new int[Sampler.MAX_DEVICE_CANDIDATES];
     private final float[] candidateValues = new float[Sampler.MAX_DEVICE_CANDIDATES];
-    private final DeviceMemoryPlan memoryPlan;
+    private volatile DeviceMemoryPlan memoryPlan; // grows by the LTP proxy; read by health checks on other threads
     private SptsPrefill spts;
     private DeviceLowRankProxy proxy;
     private final int[] batchTokens;
@@ -194,7 +194,13 @@ public final class InferenceEngine implements AutoCloseable {
      * are uploaded to the backend here.
      */
     public synchronized void useLowRankProxy(LowRankProxy lowRank) {
-        this.proxy = lowRank == null ? null : new DeviceLowRankProxy(lowRank, backend, Math.min(contextLength, 4096));
+        if (lowRank != null) {
+            // Scored all at once (no chunks): its buffers hold the whole context's candidates, planned first.
+            DeviceMemoryPlan plan = memoryPlan.withProxy(DeviceLowRankProxy.bytes(lowRank.shape(), backend, contextLength));
+            plan.requireFits();
+            memoryPlan = plan;
+        }
+        this.proxy = lowRank == null ? null : new DeviceLowRankProxy(lowRank, backend, contextLength);
         if (spts != null) {
             spts.useProxy(proxy);
         }

@@ -3,6 +3,7 @@ package dev.sptsrag.inference.spts;
 import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.backend.TopSelector;
 import dev.sptsrag.inference.engine.DeviceModel;
 import dev.sptsrag.inference.engine.KvCache;
 import dev.sptsrag.inference.engine.PrefillFlops;
@@ -51,6 +52,7 @@ public final class SptsPrefill {
     private final Activations up;
     private final Activations lastH;
     private final Activations lastQ;
+    private final Activations ffnScoreRows; // [capacity × 1]: the LTP scores, chosen from on the backend
 
     // Host-side index sets, sized once.
     private final int[] candidates;
@@ -61,9 +63,7 @@ public final class SptsPrefill {
     private final int[] ffnTokens;
     private float[] scores;           // the latest probe's, one per candidate
     private float[] previousScores;   // the probe before it (criterion PREVIOUS_LAYER); swapped, never copied
-    private final float[] ffnScores;
     private final TopSelector selector;
-    private final float[] proxyNorms;
     private DeviceLowRankProxy proxy;
     private final int[] one = new int[1];
     private final int[] onePosition = new int[1];
@@ -88,6 +88,7 @@ public final class SptsPrefill {
         up = backend.allocateActivations("spts up", capacity, config.intermediateSize());
         lastH = backend.allocateActivations("spts last h", 1, hidden);
         lastQ = backend.allocateActivations("spts last q", 1, config.queryDim());
+        ffnScoreRows = backend.allocateActivations("spts ffn scores", capacity, 1);
         candidates = new int[capacity];
         candidatePositions = new int[capacity];
         attentionRows = new int[capacity];
@@ -96,22 +97,22 @@ public final class SptsPrefill {
         ffnTokens = new int[capacity];
         scores = new float[capacity];
         previousScores = new float[capacity];
-        ffnScores = new float[capacity];
-        proxyNorms = new float[capacity];
         selector = new TopSelector(capacity);
     }
 
     /**
      * Bytes the buffers of a prefill for {@code capacity} tokens take on {@code backend}, plus the probe's
-     * scratch (logits of every head for every candidate, scores, row indices) — for the memory plan.
+     * scratch (logits of every head for every candidate, scores, row indices) and the device selection's
+     * (score factors, chosen rows) — for the memory plan.
      */
     public static long bytes(ModelConfig c, Backend backend, int capacity) {
         long rows = 4 * backend.activationBytes(capacity, c.hiddenSize())
                 + 3 * backend.activationBytes(capacity, c.kvDim())
                 + 2 * backend.activationBytes(capacity, c.queryDim())
                 + 2 * backend.activationBytes(capacity, c.intermediateSize())
-                + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.queryDim());
-        return rows + 4L * capacity * (c.headCount() + 3);
+                + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.queryDim())
+                + backend.activationBytes(capacity, 1);
+        return rows + 4L * capacity * (c.headCount() + 5) + 4;
     }
 
     /**
@@ -121,6 +122,9 @@ public final class SptsPrefill {
     public void useProxy(DeviceLowRankProxy proxy) {
         if (proxy != null && (proxy.shape().layers() != config.layerCount() || proxy.shape().hidden() != config.hiddenSize())) {
             throw new IllegalArgumentException("LTP proxy of " + proxy.shape() + " does not fit " + config.name());
+        }
+        if (proxy != null && proxy.rows() < capacity) {
+            throw new IllegalArgumentException("LTP proxy buffers for " + proxy.rows() + " rows, prefill of " + capacity);
         }
         this.proxy = proxy;
     }
@@ -165,8 +169,7 @@ public final class SptsPrefill {
                 throw new IllegalStateException("layer " + l + ": " + count + " candidates, plan says " + plan.candidates(l));
             }
             DeviceModel.Layer w = model.layer(l);
-            backend.gatherRows(x, candidates, count, h);
-            backend.rmsNorm(h, count, w.attentionNorm(), config.normEps(), h);
+            backend.gatherRmsNorm(x, candidates, count, w.attentionNorm(), config.normEps(), h);
 
             boolean probe = plan.probes(l);
             boolean skip = plan.skips(l);
@@ -243,20 +246,21 @@ public final class SptsPrefill {
                 System.arraycopy(attentionTokens, 0, ffnTokens, 0, active);
             } else if (skip && plan.budget().mode() != SkipMode.PAP) {
                 if (proxy != null) {
-                    // LTP: the FFN input of every candidate, scored by the proxy times the attention probe.
-                    backend.gatherRows(x, candidates, count, h);
-                    backend.rmsNorm(h, count, w.ffnNorm(), config.normEps(), h);
-                    proxy.norms(l, h, count, proxyNorms);
+                    // LTP: the FFN input of every candidate, scored by the proxy times the attention probe
+                    // (S_MHA goes up, the product and the top-M choice stay on the backend: only the
+                    // chosen rows come back). Every candidate is scored, not only the attention-active
+                    // ones: with the same budget M for both, top-M of the attention-active rows would be
+                    // those rows again and the proxy would change nothing.
+                    backend.gatherRmsNorm(x, candidates, count, w.ffnNorm(), config.normEps(), h);
+                    proxy.scores(l, h, count, scores, ffnScoreRows);
                     flops.selection(l, count * proxy.shape().multiplyAddsPerRow(proxy.shape().variant()));
-                    for (int i = 0; i < count; i++) {
-                        ffnScores[i] = proxyNorms[i] * scores[i];
-                    }
+                    ffnActive = backend.selectRows(ffnScoreRows, count, plan.active(l), plan.budget().sinkTokens(),
+                            plan.budget().recentTokens(), ffnRows);
                 } else {
                     // Without a calibrated LTP proxy the FFN rows are ranked by the attention probe alone.
-                    System.arraycopy(scores, 0, ffnScores, 0, count);
+                    ffnActive = selector.select(scores, count, plan.active(l), plan.budget().sinkTokens(),
+                            plan.budget().recentTokens(), ffnRows);
                 }
-                ffnActive = selector.select(ffnScores, count, plan.active(l), plan.budget().sinkTokens(),
-                        plan.budget().recentTokens(), ffnRows);
                 for (int i = 0; i < ffnActive; i++) {
                     ffnTokens[i] = candidates[ffnRows[i]];
                 }
@@ -269,8 +273,7 @@ public final class SptsPrefill {
                 backend.gatherRows(h, ffnRows, ffnActive, hA); // already normalised for the proxy
                 ffnIn = hA;
             } else {
-                backend.gatherRows(x, ffnTokens, ffnActive, h);
-                backend.rmsNorm(h, ffnActive, w.ffnNorm(), config.normEps(), h);
+                backend.gatherRmsNorm(x, ffnTokens, ffnActive, w.ffnNorm(), config.normEps(), h);
                 ffnIn = h;
             }
             backend.matmul(ffnIn, ffnActive, w.gate(), gate);

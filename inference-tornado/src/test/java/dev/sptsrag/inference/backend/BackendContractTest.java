@@ -400,6 +400,99 @@ public abstract class BackendContractTest {
         assertThrows(IndexOutOfBoundsException.class, () -> backend.gatherRows(src, new int[] {rows}, 1, dst));
     }
 
+    // ---- LTP on the device -------------------------------------------------------------------
+
+    @Test
+    void gatherRmsNormIsGatherThenRmsNorm() {
+        int rows = 11, cols = 1000;
+        SplittableRandom rnd = new SplittableRandom(41);
+        float[] a = random(rnd, rows * cols, 3f);
+        float[] g = random(rnd, cols, 1f);
+        DeviceVector weight = backend.uploadVector("g", g);
+        Activations src = activations("src", rows, cols, a);
+        Activations fused = backend.allocateActivations("fused", rows, cols);
+        Activations twoOps = backend.allocateActivations("two ops", rows, cols);
+        int[] pick = {10, 0, 3, 3 + 4, 9, 1};
+        backend.gatherRmsNorm(src, pick, pick.length, weight, 1e-5f, fused);
+        backend.gatherRows(src, pick, pick.length, twoOps);
+        backend.rmsNorm(twoOps, pick.length, weight, 1e-5f, twoOps);
+        // Same arithmetic per row as the two ops: the same floats, on every backend.
+        assertTrue(Arrays.equals(read(twoOps, pick.length), read(fused, pick.length)), "fused gather + RMSNorm differs");
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> backend.gatherRmsNorm(src, new int[] {rows}, 1, weight, 1e-5f, fused));
+    }
+
+    @Test
+    void swigluHalvesAndScaledRowNorms() {
+        int rows = 7, half = 45;
+        SplittableRandom rnd = new SplittableRandom(43);
+        float[] a = random(rnd, rows * 2 * half, 4f);
+        Activations in = activations("gate|up", rows, 2 * half, a);
+        Activations out = backend.allocateActivations("act", rows, half);
+        backend.swigluHalves(in, rows, out);
+        double[] expected = new double[rows * half];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < half; c++) {
+                double gate = a[r * 2 * half + c];
+                expected[r * half + c] = gate / (1 + Math.exp(-gate)) * a[r * 2 * half + half + c];
+            }
+        }
+        float[] act = read(out, rows);
+        assertClose(expected, act);
+
+        float[] factors = random(rnd, rows, 1f);
+        factors[2] = 0f;
+        Activations scores = backend.allocateActivations("scores", rows + 3, 1);
+        backend.rowNorms(out, rows, factors, scores);
+        float[] plain = new float[rows];
+        backend.rowNorms(out, rows, plain);
+        float[] got = read(scores, rows);
+        double[] ref = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int c = 0; c < half; c++) {
+                s += (double) act[r * half + c] * act[r * half + c];
+            }
+            ref[r] = Math.sqrt(s) * factors[r];
+            // The product of the host-side norm and the factor, as the host would have formed it.
+            assertEquals(plain[r] * factors[r], got[r], "row " + r);
+        }
+        assertClose(ref, got);
+        backend.rowNorms(out, rows, null, scores);
+        assertTrue(Arrays.equals(plain, read(scores, rows)), "norms without factors");
+        assertThrows(IllegalArgumentException.class, () -> backend.rowNorms(out, rows, factors, out));
+    }
+
+    /** The backend chooses exactly the rows TopSelector chooses: forced rows, ties, NaN, several block sweeps. */
+    @Test
+    void selectRowsChoosesLikeTheTopSelector() {
+        SplittableRandom rnd = new SplittableRandom(47);
+        int capacity = 5000;
+        Activations scores = backend.allocateActivations("scores", capacity, 1);
+        TopSelector selector = new TopSelector(capacity);
+        int[] expected = new int[capacity];
+        int[] got = new int[capacity];
+        for (int trial = 0; trial < 60; trial++) {
+            int n = trial == 0 ? 1 : 1 + rnd.nextInt(capacity);
+            float[] s = new float[capacity];
+            for (int i = 0; i < n; i++) {
+                s[i] = switch (rnd.nextInt(30)) {
+                    case 0 -> Float.NaN;
+                    case 1 -> -0.0f;
+                    case 2 -> Float.POSITIVE_INFINITY;
+                    default -> trial % 3 == 0 ? rnd.nextInt(4) : (float) rnd.nextGaussian() * 1e-3f;
+                };
+            }
+            backend.writeRows(s, capacity, scores, 0);
+            int sinks = rnd.nextInt(3), recent = rnd.nextInt(5);
+            int budget = 1 + rnd.nextInt(n + 2);
+            int e = selector.select(s, n, budget, sinks, recent, expected);
+            int g = backend.selectRows(scores, n, budget, sinks, recent, got);
+            assertEquals(e, g, "trial " + trial);
+            assertTrue(Arrays.equals(expected, 0, e, got, 0, g), "trial " + trial + ": n " + n + ", budget " + budget);
+        }
+    }
+
     @ParameterizedTest(name = "heads {0}/{1}, dim {2}, window {3}, {4} keys")
     @CsvSource({"4,2,16,0,50", "8,2,128,0,3000", "6,2,64,40,300", "4,4,32,0,1"})
     void probeScoresAreTheHeadAveragedSoftmaxOfTheLastQuery(int heads, int kvHeads, int headDim, int window, int n) {

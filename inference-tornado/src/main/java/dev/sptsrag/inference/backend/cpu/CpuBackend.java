@@ -8,6 +8,7 @@ import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.KvCacheLayer;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
+import dev.sptsrag.inference.backend.TopSelector;
 import dev.sptsrag.inference.gguf.Dequantizer;
 import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.model.WeightTensor;
@@ -35,6 +36,7 @@ public final class CpuBackend implements Backend {
     private final RowKernels.SwiGlu swiglu = new RowKernels.SwiGlu();
     private final RowKernels.Add add = new RowKernels.Add();
     private final RowKernels.AddBias addBias = new RowKernels.AddBias();
+    private TopSelector selector;
     private long weightBytes;
     private long cacheBytes;
 
@@ -321,6 +323,59 @@ public final class CpuBackend implements Backend {
             }
             norms[r] = (float) Math.sqrt(sum);
         }
+    }
+
+    @Override
+    public void gatherRmsNorm(Activations src, int[] rows, int count, DeviceVector weight, float eps, Activations dst) {
+        // The reference: literally the two ops, so the result is theirs bit for bit.
+        gatherRows(src, rows, count, dst);
+        rmsNorm(dst, count, weight, eps, dst);
+    }
+
+    @Override
+    public void swigluHalves(Activations x, int rows, Activations out) {
+        CpuActivations in = (CpuActivations) x;
+        CpuActivations o = (CpuActivations) out;
+        checkRows(in, rows);
+        checkRows(o, rows);
+        int half = o.cols();
+        if (in.cols() != 2 * half || in == o) {
+            throw new IllegalArgumentException("swigluHalves of " + in.cols() + " columns into " + half);
+        }
+        float[] a = in.data();
+        float[] b = o.data();
+        for (int r = 0; r < rows; r++) {
+            RowKernels.swiglu(a, r * 2 * half, r * 2 * half + half, b, r * half, half);
+        }
+    }
+
+    @Override
+    public void rowNorms(Activations x, int rows, float[] factors, Activations out) {
+        CpuActivations o = (CpuActivations) out;
+        checkRows(o, rows);
+        if (o.cols() != 1) {
+            throw new IllegalArgumentException(o.name() + " has " + o.cols() + " columns, scores need 1");
+        }
+        float[] d = o.data();
+        rowNorms(x, rows, d);
+        if (factors != null) {
+            for (int r = 0; r < rows; r++) {
+                d[r] = d[r] * factors[r];
+            }
+        }
+    }
+
+    @Override
+    public int selectRows(Activations scores, int n, int budget, int sinks, int recent, int[] out) {
+        CpuActivations s = (CpuActivations) scores;
+        checkRows(s, n);
+        if (s.cols() != 1) {
+            throw new IllegalArgumentException(s.name() + " has " + s.cols() + " columns, scores need 1");
+        }
+        if (selector == null || selector.capacity() < n) {
+            selector = new TopSelector(Math.max(n, s.rows())); // once per score buffer size, not per layer
+        }
+        return selector.select(s.data(), n, budget, sinks, recent, out);
     }
 
     private static void checkWidths(CpuActivations a, CpuActivations b) {

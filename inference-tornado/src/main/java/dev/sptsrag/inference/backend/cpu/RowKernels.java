@@ -110,6 +110,20 @@ final class RowKernels {
         }
     }
 
+    /**
+     * {@code out[outAt + i] = silu(a[gateAt + i]) * a[upAt + i]} for i below n, with the arithmetic of
+     * {@link SwiGlu} (same vector ops, so the same floats as the element-wise kernel).
+     */
+    static void swiglu(float[] a, int gateAt, int upAt, float[] out, int outAt, int n) {
+        for (int i = 0; i < n; i += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector g = FloatVector.fromArray(S, a, gateAt + i, m);
+            FloatVector u = FloatVector.fromArray(S, a, upAt + i, m);
+            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            silu.mul(u).intoArray(out, outAt + i, m);
+        }
+    }
+
     /** {@code acc += x} over a flat element range. */
     static final class Add implements ThreadTeam.RangeTask {
         float[] acc;

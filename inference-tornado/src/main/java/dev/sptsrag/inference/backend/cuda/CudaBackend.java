@@ -9,6 +9,7 @@ import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.KvCacheLayer;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
+import dev.sptsrag.inference.backend.TopSelector;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.KvLayer;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix32;
@@ -86,6 +87,10 @@ public final class CudaBackend implements Backend {
     private long probeScores;
     private long probeCapacity;
     private int probeScoreCapacity;
+    private long factorBuffer;
+    private int factorCapacity;
+    private long selectBuffer;
+    private int selectCapacity;
 
     private CudaBackend(CudaOptions options, CudaDevice device, CudaKernels kernels, CublasLt cublasLt,
                         DeviceAllocations memory) {
@@ -462,6 +467,108 @@ public final class CudaBackend implements Backend {
         ensureProbeWorkspace(1, rows);
         kernels.rowNorms(a.ptr, probeScores, rows, a.cols);
         copyFloatsToHost(probeScores, norms, rows);
+    }
+
+    @Override
+    public void gatherRmsNorm(Activations src, int[] rows, int count, DeviceVector weight, float eps, Activations dst) {
+        device.bind();
+        Matrix32 s = (Matrix32) src;
+        Matrix32 d = rows(dst, count);
+        requireSameWidth(s, d);
+        if (s == d) {
+            throw new IllegalArgumentException("gatherRmsNorm in place on " + s.name);
+        }
+        checkRowIndices(rows, count, s.rows);
+        if (count == 0) {
+            return;
+        }
+        copyIntsToDevice(rows, count, rowIndexBuffer(count));
+        // These rows feed a GEMM next (K/Q/V, the LTP proxy, gate/up): write its BF16 input as well, and
+        // mark the scratch as holding them, which saves the matmul's conversion pass over the rows.
+        boolean fillScratch = (long) count * s.cols <= bf16ScratchElements;
+        kernels.gatherRmsNorm(s.ptr, rowIndices, ((Vector) weight).ptr(), d.ptr, fillScratch ? bf16Scratch : 0, count,
+                s.cols, eps);
+        d.version++;
+        if (fillScratch) {
+            scratchSource = d;
+            scratchVersion = d.version;
+            scratchRows = count;
+        } else if (scratchSource == d) {
+            scratchSource = null;
+        }
+    }
+
+    @Override
+    public void swigluHalves(Activations x, int rows, Activations out) {
+        device.bind();
+        Matrix32 in = rows(x, rows);
+        Matrix32 o = rows(out, rows);
+        if (in.cols != 2 * o.cols || in == o) {
+            throw new IllegalArgumentException("swigluHalves of " + in.cols + " columns into " + o.cols);
+        }
+        kernels.swigluHalves(in.ptr, o.ptr, rows, o.cols);
+        o.version++;
+    }
+
+    @Override
+    public void rowNorms(Activations x, int rows, float[] factors, Activations out) {
+        device.bind();
+        Matrix32 a = rows(x, rows);
+        Matrix32 o = rows(out, rows);
+        if (o.cols != 1) {
+            throw new IllegalArgumentException(o.name + " has " + o.cols + " columns, scores need 1");
+        }
+        if (rows == 0) {
+            return;
+        }
+        long f = 0;
+        if (factors != null) {
+            if (rows > factorCapacity) {
+                if (factorBuffer != 0) {
+                    memory.free(factorBuffer);
+                }
+                factorBuffer = memory.allocate("score factors", (long) rows * 4);
+                factorCapacity = rows;
+            }
+            copyFloatsToDevice(factors, 0, factorBuffer, rows);
+            f = factorBuffer;
+        }
+        kernels.rowNormsScaled(a.ptr, f, o.ptr, rows, a.cols);
+        o.version++;
+    }
+
+    @Override
+    public int selectRows(Activations scores, int n, int budget, int sinks, int recent, int[] out) {
+        device.bind();
+        Matrix32 s = rows(scores, n);
+        if (s.cols != 1) {
+            throw new IllegalArgumentException(s.name + " has " + s.cols + " columns, scores need 1");
+        }
+        if (n == 0) {
+            return 0;
+        }
+        int m = Math.min(n, budget);
+        if (m > out.length) {
+            throw new IllegalArgumentException(m + " rows into " + out.length);
+        }
+        if (n + 1 > selectCapacity) {
+            if (selectBuffer != 0) {
+                memory.free(selectBuffer);
+            }
+            selectBuffer = memory.allocate("selected rows", (long) (n + 1) * 4);
+            selectCapacity = n + 1;
+        }
+        TopSelector.Forced forced = TopSelector.forced(n, budget, sinks, recent);
+        // The count goes in slot 0 and the rows after it, so one copy brings both back.
+        kernels.selectTopRows(s.ptr, n, forced.need(), forced.sinkEnd(), forced.recentBegin(), selectBuffer + 4,
+                selectBuffer);
+        device.copyToHost(stagingHost, selectBuffer, (long) (m + 1) * 4);
+        int got = stagingHost.get(I32, 0);
+        if (got != m) {
+            throw new IllegalStateException("device selection chose " + got + " rows, expected " + m);
+        }
+        MemorySegment.copy(stagingHost, I32, 4, out, 0, m);
+        return m;
     }
 
     /** Device room for {@code count} row indices; grows during the first SPTS prefill only. */

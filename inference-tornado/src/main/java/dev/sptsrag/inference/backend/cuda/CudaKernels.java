@@ -20,7 +20,8 @@ final class CudaKernels implements AutoCloseable {
     static final List<String> NAMES = List.of("convert_f32_to_bf16", "embed_rows", "rms_norm", "add_bias", "rope",
             "swiglu", "add_rows", "store_kv", "attention_prefill_hd64", "attention_prefill_hd128", "attention_generic",
             "attention_decode_partial", "attention_decode_combine", "argmax_row", "top_k_row", "gather_rows",
-            "scatter_add_rows", "probe_logits", "probe_softmax", "row_norms");
+            "scatter_add_rows", "probe_logits", "probe_softmax", "row_norms",
+            "gather_rms_norm", "swiglu_halves", "row_norms_scaled", "select_top_rows");
 
     private static final int BLOCK = 256;
 
@@ -47,6 +48,10 @@ final class CudaKernels implements AutoCloseable {
     private final Kernel probeLogits;
     private final Kernel probeSoftmax;
     private final Kernel rowNorms;
+    private final Kernel gatherRmsNorm;
+    private final Kernel swigluHalves;
+    private final Kernel rowNormsScaled;
+    private final Kernel selectTopRows;
 
     /** A kernel function with its reusable argument block. */
     private record Kernel(MemorySegment function, KernelArgs args) {
@@ -77,6 +82,10 @@ final class CudaKernels implements AutoCloseable {
         probeLogits = kernel("probe_logits", 11);
         probeSoftmax = kernel("probe_softmax", 4);
         rowNorms = kernel("row_norms", 4);
+        gatherRmsNorm = kernel("gather_rms_norm", 8);
+        swigluHalves = kernel("swiglu_halves", 4);
+        rowNormsScaled = kernel("row_norms_scaled", 5);
+        selectTopRows = kernel("select_top_rows", 7);
     }
 
     /** Compiles (or takes from the cache) and loads the kernels for {@code device}. */
@@ -234,6 +243,33 @@ final class CudaKernels implements AutoCloseable {
     void rowNorms(long x, long out, int rows, int cols) {
         rowNorms.args().setPointer(0, x).setPointer(1, out).setInt(2, rows).setInt(3, cols);
         launch(rowNorms, rows, 1, 1, BLOCK);
+    }
+
+    // ---- LTP on the device ---------------------------------------------------------------------
+
+    /** {@code outBf16} 0 (null): the float32 rows only. */
+    void gatherRmsNorm(long x, long rows, long weight, long out, long outBf16, int count, int cols, float eps) {
+        gatherRmsNorm.args().setPointer(0, x).setPointer(1, rows).setPointer(2, weight).setPointer(3, out)
+                .setPointer(4, outBf16).setInt(5, count).setInt(6, cols).setFloat(7, eps);
+        launch(gatherRmsNorm, count, 1, 1, BLOCK);
+    }
+
+    void swigluHalves(long in, long out, int rows, int half) {
+        swigluHalves.args().setPointer(0, in).setPointer(1, out).setInt(2, rows).setInt(3, half);
+        launch(swigluHalves, gridFor((long) rows * half), 1, 1, BLOCK);
+    }
+
+    /** {@code factors} 0 (null): plain norms. */
+    void rowNormsScaled(long x, long factors, long out, int rows, int cols) {
+        rowNormsScaled.args().setPointer(0, x).setPointer(1, factors).setPointer(2, out).setInt(3, rows).setInt(4, cols);
+        launch(rowNormsScaled, rows, 1, 1, BLOCK);
+    }
+
+    /** One block: the forced ranges and {@code need} come from {@code TopSelector.forced}. */
+    void selectTopRows(long scores, int n, int need, int sinkEnd, int recentBegin, long out, long outCount) {
+        selectTopRows.args().setPointer(0, scores).setInt(1, n).setInt(2, need).setInt(3, sinkEnd)
+                .setInt(4, recentBegin).setPointer(5, out).setPointer(6, outCount);
+        launch(selectTopRows, 1, 1, 1, 1024);
     }
 
     @Override

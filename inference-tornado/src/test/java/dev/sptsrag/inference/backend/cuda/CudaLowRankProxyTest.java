@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,7 +38,10 @@ class CudaLowRankProxyTest {
             for (ProxyVariant variant : ProxyVariant.values()) {
                 LowRankProxy p = proxy.withVariant(variant);
                 float[] host = p.norms(0, x, check, new float[check]);
-                DeviceLowRankProxy device = new DeviceLowRankProxy(p, gpu, 8192);
+                long before = gpu.allocatedBytes();
+                DeviceLowRankProxy device = new DeviceLowRankProxy(p, gpu, rows);
+                assertEquals(DeviceLowRankProxy.bytes(p.shape(), gpu, rows), gpu.allocatedBytes() - before,
+                        "device bytes of the proxy, as planned");
                 float[] got = new float[rows];
                 device.norms(0, input, check, got);
                 double worst = 0;

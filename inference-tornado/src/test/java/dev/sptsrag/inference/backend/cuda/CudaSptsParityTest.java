@@ -1,6 +1,7 @@
 package dev.sptsrag.inference.backend.cuda;
 
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
+import dev.sptsrag.inference.engine.DeviceModel;
 import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.InferenceEngine;
@@ -12,10 +13,14 @@ import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.spts.SkipBudget;
 import dev.sptsrag.inference.spts.SkipMode;
 import dev.sptsrag.inference.spts.SkipStatistics;
+import dev.sptsrag.inference.spts.ltp.CalibrationSettings;
+import dev.sptsrag.inference.spts.ltp.LowRankProxy;
+import dev.sptsrag.inference.spts.ltp.ProxyCalibrator;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,8 +38,23 @@ class CudaSptsParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral"})
     void gpuSptsMatchesCpuSpts(String preset) {
+        compare(preset, false);
+    }
+
+    /**
+     * With an LTP proxy (calibrated on the CPU, the paper's defaults scaled to the preset): the GPU scores
+     * and chooses the FFN rows on the device (fused proxy GEMMs, select_top_rows), the CPU on the host.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral"})
+    void gpuSptsWithLtpMatchesCpuSpts(String preset) {
+        compare(preset, true);
+    }
+
+    private static void compare(String preset, boolean ltp) {
         try (LoadedModel m = LoadedModel.synthetic(preset, 11, GgmlType.BF16)) {
             ModelConfig c = m.config();
+            LowRankProxy proxy = ltp ? calibrate(m) : null;
             int n = 400;
             int[] prompt = new SplittableRandom(5).ints(n, 0, c.vocabSize()).toArray();
             SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2},
@@ -44,9 +64,11 @@ class CudaSptsParityTest {
             SkipStatistics cpu;
             SkipStatistics gpu;
             try (InferenceEngine e = new InferenceEngine(c, m.weights(), null, new CpuBackend(), n + 8, 0, null)) {
+                e.useLowRankProxy(proxy);
                 cpu = run(e, prompt, budget, cpuLogits);
             }
             try (InferenceEngine e = new InferenceEngine(c, m.weights(), null, CudaTesting.open(), n + 8, 0, null)) {
+                e.useLowRankProxy(proxy);
                 gpu = run(e, prompt, budget, gpuLogits);
                 for (int l = 0; l < c.layerCount(); l++) {
                     assertEquals(cpu.attentionActive()[l], e.cache().filled(l), preset + " layer " + l + " KV slots");
@@ -55,7 +77,8 @@ class CudaSptsParityTest {
             for (int l = 0; l < c.layerCount(); l++) {
                 double att = overlap(cpu.attentionTokens(l), gpu.attentionTokens(l));
                 double ffn = overlap(cpu.ffnTokens(l), gpu.ffnTokens(l));
-                System.out.printf("%s layer %d: attention set overlap %.4f, FFN set overlap %.4f%n", preset, l, att, ffn);
+                System.out.printf("%s%s layer %d: attention set overlap %.4f, FFN set overlap %.4f%n", preset,
+                        ltp ? " (LTP)" : "", l, att, ffn);
                 assertTrue(att >= MIN_OVERLAP && ffn >= MIN_OVERLAP, preset + " layer " + l + ": overlap " + att + "/" + ffn);
             }
             double max = 0, diff = 0;
@@ -64,8 +87,17 @@ class CudaSptsParityTest {
                 max = Math.max(max, Math.abs(cpuLogits[i]));
                 diff = Math.max(diff, Math.abs(cpuLogits[i] - gpuLogits[i]));
             }
-            System.out.printf("%s: SPTS GPU vs CPU max|Δ|/max|ref| = %.2e%n", preset, diff / max);
+            System.out.printf("%s%s: SPTS GPU vs CPU max|Δ|/max|ref| = %.2e%n", preset, ltp ? " (LTP)" : "", diff / max);
             assertTrue(diff <= TOLERANCE * max, preset + ": " + diff / max);
+        }
+    }
+
+    private static LowRankProxy calibrate(LoadedModel m) {
+        ModelConfig c = m.config();
+        try (CpuBackend backend = new CpuBackend(2)) {
+            DeviceModel model = DeviceModel.upload(c, m.weights(), backend, null);
+            return new ProxyCalibrator(CalibrationSettings.paperDefaults(c)).calibrate(m.weights(), model,
+                    List.of(new SplittableRandom(8).ints(128, 0, c.vocabSize()).toArray()), ProxyCalibrator.Listener.NONE);
         }
     }
 

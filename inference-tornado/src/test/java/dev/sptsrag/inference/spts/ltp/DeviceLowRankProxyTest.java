@@ -22,7 +22,7 @@ class DeviceLowRankProxyTest {
             Activations x = backend.allocateActivations("x", 64, shape.hidden());
             backend.writeRows(rows, count, x, 0);
             for (LowRankProxy p : new LowRankProxy[] {proxy, proxy.withVariant(ProxyVariant.INTERMEDIATE)}) {
-                DeviceLowRankProxy device = new DeviceLowRankProxy(p, backend, 16); // 45 rows: chunks of 16, 16, 13
+                DeviceLowRankProxy device = new DeviceLowRankProxy(p, backend, 64); // 45 of 64 rows: all at once
                 for (int l = 0; l < shape.layers(); l++) {
                     float[] expected = p.norms(l, rows, count, new float[count]);
                     float[] got = new float[count];

@@ -1,4 +1,4 @@
-package dev.sptsrag.inference.spts;
+package dev.sptsrag.inference.backend;
 
 import java.util.Arrays;
 
@@ -6,12 +6,15 @@ import java.util.Arrays;
  * Chooses the active rows of a layer: the last row, the protected sink and recent rows, then the
  * highest scores until the budget is met (equal scores: the earlier row; NaN ranks lowest). The result
  * is in ascending row order, so active tokens keep their original order. Buffers are sized once.
+ *
+ * <p>This is the rule of {@link Backend#selectRows}; the CPU backend runs it as is, a GPU backend
+ * must choose the same rows (it takes the forced rows from {@link #forced}).
  */
-final class TopSelector {
+public final class TopSelector {
     private final long[] keys;
     private final boolean[] chosen;
 
-    TopSelector(int capacity) {
+    public TopSelector(int capacity) {
         keys = new long[capacity];
         chosen = new boolean[capacity];
     }
@@ -22,7 +25,7 @@ final class TopSelector {
      * @param out    receives the chosen rows, ascending
      * @return the number chosen: {@code min(n, budget)}
      */
-    int select(float[] scores, int n, int budget, int sinks, int recent, int[] out) {
+    public int select(float[] scores, int n, int budget, int sinks, int recent, int[] out) {
         int m = Math.min(n, budget);
         Arrays.fill(chosen, 0, n, false);
         int picked = 0;
@@ -56,6 +59,43 @@ final class TopSelector {
             }
         }
         return c;
+    }
+
+    /** Capacity in rows. */
+    public int capacity() {
+        return keys.length;
+    }
+
+    /**
+     * The rows {@link #select} takes before it looks at any score, as ranges, and how many score-ranked
+     * rows it takes after them: the last row, sinks {@code [0, sinkEnd)}, recent {@code [recentBegin, n-1)}
+     * (ranges may overlap), then {@code need} of the other rows. The same loops as {@code select}, without
+     * the per-row marks, so a device can pick the rest itself.
+     *
+     * @param n rows, at least 1
+     */
+    public static Forced forced(int n, int budget, int sinks, int recent) {
+        int m = Math.min(n, budget);
+        int picked = 1; // the last row
+        int sinkEnd = 0;
+        for (int i = 0; i < Math.min(sinks, n) && picked < m; i++) {
+            if (i != n - 1) {
+                picked++;
+            }
+            sinkEnd = i + 1;
+        }
+        int recentBegin = n - 1;
+        for (int i = n - 2; i >= Math.max(0, n - 1 - recent) && picked < m; i--) {
+            if (i >= sinkEnd) {
+                picked++;
+            }
+            recentBegin = i;
+        }
+        return new Forced(sinkEnd, recentBegin, Math.max(0, m - picked));
+    }
+
+    /** See {@link #forced}. */
+    public record Forced(int sinkEnd, int recentBegin, int need) {
     }
 
     /** Reorders {@code a[0..n)} so that its {@code k} smallest (distinct) values come first (quickselect). */
