@@ -53,8 +53,12 @@ class ContainerImageTest {
         if (!docker && "true".equals(System.getenv("SPTS_REQUIRE_DOCKER"))) {
             throw new IllegalStateException("SPTS_REQUIRE_DOCKER=true but no Docker engine answers (is dockerd running?)");
         }
-        Assumptions.assumeTrue(docker, "no Docker engine answers: the container image test is skipped "
-                + "(start dockerd, or see .ci/run, which installs and starts it)");
+        String skipped = "no Docker engine answers: the container image test is skipped "
+                + "(start dockerd, or see .ci/run, which installs and starts it)";
+        if (!docker) {
+            System.out.println("ContainerImageTest: " + skipped); // in the build log, not only in the report
+        }
+        Assumptions.assumeTrue(docker, skipped);
 
         Path root = Repository.root();
         Path jar = root.resolve("service/target/spts-rag.jar");
