@@ -5,6 +5,10 @@ import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.InferenceEngine;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.engine.TokenListener;
+import dev.sptsrag.inference.eval.PromptFormat;
+import dev.sptsrag.inference.eval.TaskFamily;
+import dev.sptsrag.inference.eval.TaskSample;
+import dev.sptsrag.inference.eval.TaskSetGenerator;
 import dev.sptsrag.inference.gguf.Dequantizer;
 import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.gguf.Quantizer;
@@ -17,11 +21,14 @@ import dev.sptsrag.inference.model.TensorSource;
 import dev.sptsrag.inference.model.WeightTensor;
 import dev.sptsrag.inference.tokenizer.Tokenizer;
 import dev.sptsrag.inference.testing.ParityFixture;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +37,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -115,6 +124,40 @@ class CudaEngineParityTest {
         @Override
         public String description() {
             return "BF16-rounded weights";
+        }
+    }
+
+    /**
+     * The demo model is trained, so its answers are decisive where the random fixtures' logits are full of
+     * near-ties: on generated task prompts the GPU's greedy answer is the CPU's, token for token. The model
+     * is {@code SPTS_DEMO_MODEL} or {@code models/demo-16m-f16.gguf} under the working directory.
+     */
+    @Test
+    void demoModelAnswersAsTheCpuDoes() {
+        String configured = System.getenv("SPTS_DEMO_MODEL");
+        Path path = configured != null ? Path.of(configured) : Path.of("models", "demo-16m-f16.gguf");
+        assumeTrue(Files.isRegularFile(path), "no demo model at " + path.toAbsolutePath());
+        try (LoadedModel model = LoadedModel.open(path)) {
+            PromptFormat format = PromptFormat.of(model);
+            List<TaskSample> samples = new TaskSetGenerator(format).generate(
+                    List.of(TaskFamily.NIAH_SINGLE, TaskFamily.NIAH_MULTIKEY, TaskFamily.RECORDS_QA), List.of(1024, 2048), 3, 11);
+            try (InferenceEngine onCpu = new InferenceEngine(model.config(), model.weights(), model.tokenizer(),
+                    new CpuBackend(), 2048 + 40, 512, null);
+                 InferenceEngine onGpu = new InferenceEngine(model.config(), model.weights(), model.tokenizer(),
+                         CudaTesting.open(), 2048 + 40, 512, null)) {
+                for (TaskSample sample : samples) {
+                    int[] prompt = format.tokens(sample);
+                    int[] cpu = onCpu.generate(new GenerationRequest(prompt, SamplingOptions.greedy(24)), TokenListener.IGNORE)
+                            .tokens();
+                    int[] gpu = onGpu.generate(new GenerationRequest(prompt, SamplingOptions.greedy(24)), TokenListener.IGNORE)
+                            .tokens();
+                    String where = sample.task() + " at " + prompt.length + " tokens";
+                    assertArrayEquals(cpu, gpu, where + ": GPU answered '" + model.tokenizer().decode(gpu) + "', CPU '"
+                            + model.tokenizer().decode(cpu) + "'");
+                    System.out.printf("demo model, %s: GPU and CPU both answer '%s' (reference '%s')%n", where,
+                            model.tokenizer().decode(gpu).strip(), sample.referenceAnswer());
+                }
+            }
         }
     }
 
