@@ -16,6 +16,7 @@ import dev.sptsrag.inference.spts.SkipStatistics;
 import dev.sptsrag.inference.spts.ltp.CalibrationSettings;
 import dev.sptsrag.inference.spts.ltp.LowRankProxy;
 import dev.sptsrag.inference.spts.ltp.ProxyCalibrator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -49,6 +50,30 @@ class CudaSptsParityTest {
     @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral"})
     void gpuSptsWithLtpMatchesCpuSpts(String preset) {
         compare(preset, true);
+    }
+
+    /**
+     * An SPTS prefill takes the whole prompt at once, so its rows outnumber a prefill batch's: what it
+     * allocates (its buffers, the proxy's, and the wider BF16 GEMM input and row indices) must have been
+     * in the engine's memory plan before the first request. A batch of 64 rows against a 408-token
+     * context makes that growth visible.
+     */
+    @Test
+    void anSptsPrefillStaysWithinThePlannedDeviceMemory() {
+        try (LoadedModel m = LoadedModel.synthetic("tiny-llama", 11, GgmlType.BF16)) {
+            ModelConfig c = m.config();
+            int n = 400;
+            int[] prompt = new SplittableRandom(5).ints(n, 0, c.vocabSize()).toArray();
+            SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {160}, 100, 1, 2);
+            try (InferenceEngine e = new InferenceEngine(c, m.weights(), null, CudaTesting.open(), n + 8, 64, null)) {
+                e.useLowRankProxy(calibrate(m));
+                run(e, prompt, budget, new float[c.vocabSize()]);
+                long held = e.backend().allocatedBytes();
+                long planned = e.memoryPlan().totalBytes();
+                System.out.printf("tiny-llama SPTS with LTP: %d bytes held, %d planned%n", held, planned);
+                assertTrue(held <= planned, "held " + held + " bytes, planned " + planned + ": " + e.memoryPlan());
+            }
+        }
     }
 
     private static void compare(String preset, boolean ltp) {
