@@ -26,9 +26,16 @@ import java.util.Map;
  * @param recentTokens       last tokens always kept active (besides the last one, which always is)
  * @param criterion          which scores choose the active tokens: the layer's own probe (SPTS) or the
  *                           previous layer's (the LazyLLM-style baseline)
+ * @param spanTokens         0 (the paper's choice), or w: every candidate's score becomes the highest probe
+ *                           score among itself and the w candidates before it, so a chosen token brings the
+ *                           tokens that follow it — the span a decode copies from (an answer's digits after
+ *                           its first, which the last token barely attends to); our option, see docs/spts.md
  */
 public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
-                         int sinkTokens, int recentTokens, SelectionCriterion criterion) {
+                         int sinkTokens, int recentTokens, SelectionCriterion criterion, int spanTokens) {
+
+    /** The widest span option accepted: far beyond any answer a decode copies, and cheap to pool. */
+    public static final int MAX_SPAN_TOKENS = 256;
 
     /** No skipping. */
     public static final SkipBudget OFF = new SkipBudget(SkipMode.FULL, 0, new int[0], new int[0], 0, 0, 0);
@@ -46,11 +53,17 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
     /** Token budgets of the {@code demo} preset's three stages (see {@link #demo}). */
     private static final int[] DEMO_BUDGETS = {896, 704, 512};
 
-    /** A budget chosen by the layer's own probe (SPTS). */
+    /** A budget chosen by the layer's own probe (SPTS), without spans. */
     public SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
                       int sinkTokens, int recentTokens) {
         this(mode, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens,
-                SelectionCriterion.SELF_PROBE);
+                SelectionCriterion.SELF_PROBE, 0);
+    }
+
+    /** A budget chosen by {@code criterion}, without spans. */
+    public SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
+                      int sinkTokens, int recentTokens, SelectionCriterion criterion) {
+        this(mode, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens, criterion, 0);
     }
 
     public SkipBudget {
@@ -59,6 +72,10 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
         }
         if (criterion == null) {
             criterion = SelectionCriterion.SELF_PROBE;
+        }
+        if (spanTokens < 0 || spanTokens > MAX_SPAN_TOKENS) {
+            throw new IllegalArgumentException("skip budget: spanTokens must be within 0.." + MAX_SPAN_TOKENS + ", was "
+                    + spanTokens);
         }
         boundaries = boundaries == null ? new int[0] : boundaries.clone();
         stageBudgets = stageBudgets == null ? new int[0] : stageBudgets.clone();
@@ -183,7 +200,7 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
      * A budget given as a preset name (see {@link #preset}) or as a JSON object, e.g.
      * {@code {"mode":"SPTS","startLayer":10,"boundaries":[13,18],"stageBudgets":[9216,4096],
      * "removalPerBoundary":1024,"sinkTokens":0,"recentTokens":0}} (fields other than mode default to 0
-     * or empty).
+     * or empty; optional {@code "criterion"} and {@code "spanTokens"}).
      */
     public static SkipBudget parse(String text, ModelConfig config) {
         String t = text.trim();
@@ -217,7 +234,8 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
                 ints(o, "boundaries"), ints(o, "stageBudgets"),
                 (int) JsonValues.optInteger(o, "removalPerBoundary", 0, "skip budget"),
                 (int) JsonValues.optInteger(o, "sinkTokens", 0, "skip budget"),
-                (int) JsonValues.optInteger(o, "recentTokens", 0, "skip budget"), c);
+                (int) JsonValues.optInteger(o, "recentTokens", 0, "skip budget"), c,
+                (int) JsonValues.optInteger(o, "spanTokens", 0, "skip budget"));
     }
 
     /** This budget as the JSON object {@link #parse} reads. */
@@ -226,7 +244,7 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
                 + Arrays.toString(boundaries).replace(" ", "") + ",\"stageBudgets\":"
                 + Arrays.toString(stageBudgets).replace(" ", "") + ",\"removalPerBoundary\":" + removalPerBoundary
                 + ",\"sinkTokens\":" + sinkTokens + ",\"recentTokens\":" + recentTokens + ",\"criterion\":\""
-                + criterion + "\"}";
+                + criterion + "\"" + (spanTokens > 0 ? ",\"spanTokens\":" + spanTokens : "") + "}";
     }
 
     private static int[] ints(Map<String, Object> o, String key) {
@@ -247,12 +265,13 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
     /** The same budget with another mode. */
     public SkipBudget withMode(SkipMode m) {
         return new SkipBudget(m, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens,
-                criterion);
+                criterion, spanTokens);
     }
 
     /** The same budget chosen by another criterion. */
     public SkipBudget withCriterion(SelectionCriterion c) {
-        return new SkipBudget(mode, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens, c);
+        return new SkipBudget(mode, startLayer, boundaries, stageBudgets, removalPerBoundary, sinkTokens, recentTokens, c,
+                spanTokens);
     }
 
     /**
@@ -279,10 +298,10 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
         if (n == 0) {
             // Too shallow for any boundary: one stage with the first budget from the start layer on.
             return new SkipBudget(mode, start, new int[] {layers}, new int[] {stageBudgets[0]}, 0, sinkTokens,
-                    recentTokens, criterion);
+                    recentTokens, criterion, spanTokens);
         }
         return new SkipBudget(mode, start, Arrays.copyOf(b, n), Arrays.copyOf(stageBudgets, n), removalPerBoundary,
-                sinkTokens, recentTokens, criterion);
+                sinkTokens, recentTokens, criterion, spanTokens);
     }
 
     @Override
@@ -300,13 +319,13 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
         return o instanceof SkipBudget b && mode == b.mode && startLayer == b.startLayer
                 && Arrays.equals(boundaries, b.boundaries) && Arrays.equals(stageBudgets, b.stageBudgets)
                 && removalPerBoundary == b.removalPerBoundary && sinkTokens == b.sinkTokens
-                && recentTokens == b.recentTokens && criterion == b.criterion;
+                && recentTokens == b.recentTokens && criterion == b.criterion && spanTokens == b.spanTokens;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new int[] {mode.ordinal(), startLayer, Arrays.hashCode(boundaries),
-                Arrays.hashCode(stageBudgets), removalPerBoundary, sinkTokens, recentTokens, criterion.ordinal()});
+                Arrays.hashCode(stageBudgets), removalPerBoundary, sinkTokens, recentTokens, criterion.ordinal(), spanTokens});
     }
 
     @Override
@@ -314,6 +333,7 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
         return mode == SkipMode.FULL ? "FULL" : mode + " from layer " + startLayer + ", boundaries "
                 + Arrays.toString(boundaries) + ", budgets " + Arrays.toString(stageBudgets) + ", remove "
                 + removalPerBoundary + " per boundary, sinks " + sinkTokens + ", recent " + recentTokens
-                + (criterion == SelectionCriterion.PREVIOUS_LAYER ? ", chosen by the previous layer's attention" : "");
+                + (criterion == SelectionCriterion.PREVIOUS_LAYER ? ", chosen by the previous layer's attention" : "")
+                + (spanTokens > 0 ? ", spans of " + spanTokens : "");
     }
 }

@@ -116,6 +116,21 @@ public final class SptsPrefill {
     }
 
     /**
+     * Each candidate takes the highest score among itself and the {@code span} candidates before it, in
+     * place (walking backwards reads only scores not yet pooled). Candidates are in token order, so a chosen
+     * token's followers rank with it; the last token is forced in by the selector anyway.
+     */
+    static void poolSpans(float[] scores, int count, int span) {
+        for (int i = count - 1; i > 0 && span > 0; i--) {
+            float best = scores[i];
+            for (int j = Math.max(0, i - span); j < i; j++) {
+                best = Math.max(best, scores[j]);
+            }
+            scores[i] = best;
+        }
+    }
+
+    /**
      * The LTP proxy that scores FFN rows ({@code ||f(x)|| · S_MHA}) in modes PAP_LTP and SPTS; null
      * ranks them by the attention probe alone.
      */
@@ -195,6 +210,7 @@ public final class SptsPrefill {
                 }
                 backend.rope(lastQ, 1, config.headCount(), model.rotary(), onePosition);
                 backend.probeScores(lastQ, 0, onePosition[0], k, count, candidatePositions, shape, scores);
+                poolSpans(scores, count, plan.budget().spanTokens());
                 stats.probeNanos(System.nanoTime() - t0);
                 scoresValid = true;
                 if (selfProbe) {

@@ -36,6 +36,29 @@ class SkipBudgetTest {
     }
 
     @Test
+    void spansTravelThroughJsonAndOutOfRangeSpansAreRefused() {
+        var config = ModelPresets.get("llama-3.2-1b");
+        SkipBudget b = SkipBudget.parse("{\"mode\":\"PAP\",\"startLayer\":7,\"boundaries\":[8],\"stageBudgets\":[512],"
+                + "\"spanTokens\":12}", config);
+        assertEquals(12, b.spanTokens());
+        assertEquals(b, SkipBudget.parse(b.toJson(), config));
+        assertEquals(b.withMode(SkipMode.SPTS).spanTokens(), 12, "copies keep the span");
+        assertEquals(0, SkipBudget.preset("demo", config).spanTokens(), "presets use the paper's selection");
+        var e = assertThrows(IllegalArgumentException.class, () -> SkipBudget.parse(
+                "{\"mode\":\"PAP\",\"startLayer\":7,\"boundaries\":[8],\"stageBudgets\":[512],\"spanTokens\":-1}", config));
+        assertTrue(e.getMessage().contains("spanTokens"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new SkipBudget(SkipMode.PAP, 7, new int[] {8}, new int[] {512}, 0,
+                0, 0, SelectionCriterion.SELF_PROBE, SkipBudget.MAX_SPAN_TOKENS + 1));
+    }
+
+    @Test
+    void poolingGivesEachCandidateTheBestScoreOfTheSpanBeforeIt() {
+        float[] s = {0.1f, 0.9f, 0.2f, 0.3f, 0.05f, 0.6f, 0.0f};
+        SptsPrefill.poolSpans(s, 6, 2); // the last entry is past count and stays
+        assertArrayEquals(new float[] {0.1f, 0.9f, 0.9f, 0.9f, 0.3f, 0.6f, 0.0f}, s);
+    }
+
+    @Test
     void invalidBudgetsNameTheFieldAndWhy() {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> new SkipBudget(SkipMode.SPTS, 4, new int[] {6, 5}, new int[] {100, 50}, 10, 0, 0));

@@ -17,6 +17,7 @@ import dev.sptsrag.inference.spts.ltp.ProxyCalibrator;
 import dev.sptsrag.inference.testing.Float64Reference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
@@ -78,16 +79,18 @@ class SptsEngineTest {
         pass.logits(0, logits);
     }
 
+    /** With and without spans (the pooled probe scores of {@code SkipBudget.spanTokens}). */
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama", "tiny-qwen2", "tiny-mistral"})
-    void engineAgreesWithTheFloat64SptsReference(String preset) {
+    @CsvSource({"tiny-llama, 0", "tiny-qwen2, 0", "tiny-mistral, 0", "tiny-llama, 6", "tiny-mistral, 6"})
+    void engineAgreesWithTheFloat64SptsReference(String preset, int span) {
         try (LoadedModel m = LoadedModel.synthetic(preset, 5)) {
             ModelConfig c = m.config();
             int n = 120;
             int[] prompt = new SplittableRandom(2).ints(n, 0, c.vocabSize()).toArray();
             // Layer 0 full, layer 1 skips to 40 active tokens (2 sinks, 3 recent); with 3 layers, 30
             // candidates are removed before layer 2.
-            SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {40}, 30, 2, 3);
+            SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {40}, 30, 2, 3,
+                    SelectionCriterion.SELF_PROBE, span);
             SkipPlan plan = SkipPlan.resolve(budget, c, n);
             assertTrue(plan.skipsAny());
             int[] continuation = new SplittableRandom(3).ints(5, 0, c.vocabSize()).toArray();

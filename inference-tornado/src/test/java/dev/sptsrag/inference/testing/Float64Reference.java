@@ -236,6 +236,7 @@ public final class Float64Reference {
                         scores[i] += Math.exp(s[i] - max) / sum / c.headCount();
                     }
                 }
+                scores = spans(scores, b.spanTokens());
                 lastScores = scores;
             }
             int[] active = plan.skips(l) ? select(previousLayer ? previous : scores, nc, plan.active(l), b) : range(nc);
@@ -340,6 +341,17 @@ public final class Float64Reference {
             g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
         }
         return mul(m[6], g);
+    }
+
+    /** Each score raised to the best of itself and the {@code w} scores before it (a fresh array). */
+    private static double[] spans(double[] scores, int w) {
+        double[] out = scores.clone();
+        for (int i = 0; i < scores.length; i++) {
+            for (int j = Math.max(0, i - w); j <= i; j++) {
+                out[i] = Math.max(out[i], scores[j]);
+            }
+        }
+        return out;
     }
 
     /** Last row, sinks, recent rows, then the highest scores (ties: the earlier row); ascending. */
