@@ -9,7 +9,7 @@ folder (float16 safetensors, tokenizer, chat template) that `spts convert` turns
 
     python3 train.py --out /tmp/demo --minutes 7 --seed 1234
 """
-import argparse, collections, json, math, multiprocessing as mp, os, pathlib, random, sys, time
+import argparse, collections, json, math, multiprocessing as mp, os, pathlib, random, sys, time, zlib
 
 import numpy as np
 import torch
@@ -92,6 +92,31 @@ class Block(nn.Module):
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
 
 
+def skip_layer(blk, x, prompt, keep, cos, sin):
+    """One sequence x [n, d] through a block as an SPTS prefill runs it (PAP, no removal): the last prompt
+    token's attention over the prompt, mean over heads, picks the active prompt rows (its top share `keep`,
+    plus the first 4 and the last token); those rows and every answer row (from `prompt` on: the decode's
+    tokens, which see only active rows) go through the block at their own positions; the rest pass
+    unchanged. Training this way teaches the model to keep in the active tokens what later layers need."""
+    n = x.shape[0]
+    with torch.no_grad():
+        h = blk.input_layernorm(x[:prompt])
+        k = rotate(blk.k_proj(h).view(prompt, blk.nkv, blk.hd).transpose(0, 1), cos[:prompt], sin[:prompt])
+        q = rotate(blk.q_proj(h[-1:]).view(1, blk.nh, blk.hd).transpose(0, 1), cos[prompt - 1:prompt],
+                   sin[prompt - 1:prompt])
+        k = k.repeat_interleave(blk.nh // blk.nkv, dim=0)
+        probe = torch.softmax((q.float() @ k.float().transpose(1, 2)).squeeze(1) / math.sqrt(blk.hd), dim=-1).mean(0)
+        m = max(8, int(keep * prompt))
+        chosen = torch.zeros(prompt, dtype=torch.bool, device=x.device)
+        chosen[torch.topk(probe, min(m, prompt)).indices] = True
+        chosen[:4] = True
+        chosen[prompt - 1] = True
+        rows = torch.cat([chosen.nonzero().squeeze(1), torch.arange(prompt, n, device=x.device)])
+    sub = x[rows].unsqueeze(0)
+    out = blk(sub, cos[rows], sin[rows])[0]  # causal by index = causal by position: rows ascend
+    return x.index_copy(0, rows, out)
+
+
 class DemoLlama(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -107,11 +132,15 @@ class DemoLlama(nn.Module):
             for w in (blk.o_proj.weight, blk.down_proj.weight):
                 nn.init.normal_(w, std=0.02 / math.sqrt(2 * c["num_hidden_layers"]))
 
-    def forward(self, ids):
+    def forward(self, ids, skip=None):
+        """skip = (start layer, kept share, prompt lengths [B]): train as SPTS prefills (see skip_layer)."""
         cos, sin = rope_tables(self.c, ids.shape[1], ids.device)
         x = self.embed_tokens(ids)
-        for blk in self.layers:
-            x = blk(x, cos, sin)
+        for l, blk in enumerate(self.layers):
+            if skip is not None and l >= skip[0]:
+                x = torch.stack([skip_layer(blk, x[b], int(skip[2][b]), skip[1], cos, sin) for b in range(x.shape[0])])
+            else:
+                x = blk(x, cos, sin)
         return self.lm_head(self.norm(x))
 
     def hf_state_dict(self):
@@ -132,13 +161,14 @@ class DemoLlama(nn.Module):
 _W = {}
 
 
-def _worker_init(tokenizer_path, held_out, mix=None):
+def _worker_init(tokenizer_path, held_out, mix=None, first_turn_only=False):
     from tokenizers import Tokenizer
+    _W["first_turn_only"] = first_turn_only
     if mix:
         _W["mix"] = mix
     _W["tok"] = Tokenizer.from_file(tokenizer_path)
     _W["gen"] = tasks.Generator(_W["tok"], tasks.load_filler(held_out=held_out), random.Random(0))
-    _W["gen"].varied_titles = mix is MIX_STAGE3
+    _W["gen"].varied_titles = mix is MIX_STAGE3 or first_turn_only
 
 
 def encode_sample(sample, length):
@@ -166,8 +196,10 @@ def make_batch(job):
     ids, ws = [], []
     for _ in range(batch):
         fam = gen.rng.choices(fams, weights)[0]
-        s = gen.generate(fam, length - 8)
+        s = gen.generate(fam, length - 8, first_turn_only=_W.get("first_turn_only", False))
         i, w = encode_sample(s, length)
+        if _W.get("first_turn_only"):
+            w = np.where(w == 1.0, w, 0.0).astype(np.float32)  # skipped rows' logits are not the model's job
         ids.append(i)
         ws.append(w)
     return np.stack(ids), np.stack(ws)
@@ -175,7 +207,7 @@ def make_batch(job):
 
 def length_for(step, steps, rng, stage=1):
     f = step / max(1, steps)
-    if stage == 3:
+    if stage >= 3:
         return rng.choices([512, 1024, 2048, 4096, 8192], [0.3, 0.3, 0.2, 0.12, 0.08])[0]
     if stage == 2:
         if f < 0.3:
@@ -206,16 +238,17 @@ def unseen_niah(gen, length):
 
 
 @torch.no_grad()
-def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=None):
-    """Greedy exact match of the first answer (teacher-forced: every answer token is the argmax)."""
+def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=None, skip=None):
+    """Greedy exact match of the first answer (teacher-forced: every answer token is the argmax); with
+    skip = (start, keep) also as an SPTS prefill and decode would see it (skip_layer)."""
     _worker_init(tokenizer_path, held_out=True)
     gen = _W["gen"]
     results = {}
     model.eval()
     for length in lengths:
         for fam in families or tasks.FAMILIES + ["niah_unseen"]:
-            gen.rng = random.Random(seed * 7919 + length * 31 + hash(fam) % 1000)
-            ok = 0
+            gen.rng = random.Random(seed * 7919 + length * 31 + zlib.crc32(fam.encode()) % 1000)  # str hash is salted
+            ok = ok_skip = 0
             for _ in range(samples):
                 s = unseen_niah(gen, length - 8) if fam == "niah_unseen" else \
                     gen.generate(fam, length - 8, first_turn_only=True)
@@ -226,8 +259,17 @@ def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=
                     pred = model(x).argmax(-1)
                 mask = torch.from_numpy(w[None] == 1.0).to(device)
                 ok += int(bool((pred[mask] == y[mask]).all()))
+                if skip is not None:
+                    prompt = int(np.argmax(w == 1.0)) + 1
+                    with torch.autocast("cuda" if device.type == "cuda" else "cpu", dtype=torch.bfloat16):
+                        pred = model(x, (skip[0], skip[1], [prompt])).argmax(-1)
+                    ok_skip += int(bool((pred[mask] == y[mask]).all()))
             results[f"{fam}@{length}"] = ok / samples
-            print(f"  eval {fam:16s} {length:6d}: {100 * ok / samples:5.1f}%", flush=True)
+            if skip is not None:
+                results[f"{fam}@{length}:skip"] = ok_skip / samples
+            print(f"  eval {fam:16s} {length:6d}: {100 * ok / samples:5.1f}%"
+                  + (f", skipping from layer {skip[0]} at {skip[1]:.0%}: {100 * ok_skip / samples:5.1f}%" if skip else ""),
+                  flush=True)
     model.train()
     return results
 
@@ -293,8 +335,10 @@ def main():
     ap.add_argument("--eval-lengths", default="2048,4096,8192,16384")
     ap.add_argument("--eval-families", default="", help="comma-separated; default all")
     ap.add_argument("--ship", default="", help="folder that receives the model (tar parts) and logs")
-    ap.add_argument("--init", default="", help="continue from an exported model folder (stage 2)")
-    ap.add_argument("--stage", type=int, default=0, help="with --init: 2 or 3 (mixture and curriculum)")
+    ap.add_argument("--init", default="", help="continue from an exported model folder or a .gguf file (stage 2+)")
+    ap.add_argument("--stage", type=int, default=0, help="with --init: 2, 3 or 4 (mixture and curriculum)")
+    ap.add_argument("--skip-train", default="", help="START:KEEP, e.g. 2:0.25: train layers >= START as SPTS "
+                    "prefills keeping that share of the prompt (first-turn samples, answers only; stage 4)")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--plan-factor", type=float, default=1.3, help="expected cost of later steps vs the probe's")
     ap.add_argument("--tiny", action="store_true", help="a minute-long smoke run for CPUs")
@@ -312,12 +356,16 @@ def main():
                    num_key_value_heads=1, head_dim=32)
         TOKENS_PER_STEP = 4096
     model = DemoLlama(cfg).to(device)
-    stage = 1
+    stage = args.stage or 1
     if args.init:
-        from safetensors.torch import load_file
         sd = {}
-        for f in sorted(pathlib.Path(args.init).glob("*.safetensors")):
-            sd.update(load_file(str(f)))
+        if args.init.endswith(".gguf"):  # the committed model: the exported folder stays out of git
+            import gguf_weights
+            sd = {k: torch.from_numpy(v) for k, v in gguf_weights.load(args.init)[0].items()}
+        else:
+            from safetensors.torch import load_file
+            for f in sorted(pathlib.Path(args.init).glob("*.safetensors")):
+                sd.update(load_file(str(f)))
         own = model.hf_state_dict()
         assert set(sd) == set(own), "--init folder does not match the configuration"
         with torch.no_grad():
@@ -333,7 +381,10 @@ def main():
                             lr=args.lr, betas=(0.9, 0.95), eps=1e-8, fused=device.type == "cuda")
 
     pool = mp.get_context("fork").Pool(args.workers, _worker_init, (str(tokdir / "tokenizer.json"), False,
-                                                                     {1: MIX, 2: MIX_STAGE2, 3: MIX_STAGE3}[stage]))
+                                                                     {1: MIX, 2: MIX_STAGE2, 3: MIX_STAGE3,
+                                                                      4: MIX_STAGE3}[stage], bool(args.skip_train)))
+    skip_start, skip_keep = (int(args.skip_train.split(":")[0]), float(args.skip_train.split(":")[1])) \
+        if args.skip_train else (None, None)
     warmup_steps = args.warmup
     probe = 30 if args.steps == 0 else 0
     steps = args.steps if args.steps else 10 ** 9  # decided after the probe steps
@@ -376,8 +427,12 @@ def main():
         x = torch.from_numpy(ids[:, :-1].astype(np.int64)).to(device, non_blocking=True)
         y = torch.from_numpy(ids[:, 1:].astype(np.int64)).to(device, non_blocking=True)
         wt = torch.from_numpy(w).to(device, non_blocking=True)
+        skip = None
+        if skip_start is not None:
+            prompts = (wt == 1.0).float().argmax(dim=1) + 1  # the first answer target follows the last prompt row
+            skip = (skip_start, skip_keep, prompts.tolist())
         with torch.autocast(device.type, dtype=torch.bfloat16):
-            logits = model(x)
+            logits = model(x, skip)
         ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.view(-1), reduction="none")
         loss = (ce * wt.view(-1)).sum() / wt.sum()
         opt.zero_grad(set_to_none=True)
@@ -409,7 +464,8 @@ def main():
     ship(out, args.ship, summary)  # the model leaves before the evaluation, in case time runs out
     lengths = [int(v) for v in args.eval_lengths.split(",")]
     fams = [f for f in args.eval_families.split(",") if f] or None
-    summary["eval"] = evaluate(model, str(tokdir / "tokenizer.json"), lengths, args.eval_samples, device, families=fams)
+    summary["eval"] = evaluate(model, str(tokdir / "tokenizer.json"), lengths, args.eval_samples, device, families=fams,
+                               skip=(skip_start, skip_keep) if skip_start is not None else None)
     ship(out, args.ship, summary, model=False)
     print(json.dumps(summary["eval"]))
 
