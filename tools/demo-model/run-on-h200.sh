@@ -3,8 +3,10 @@
 #   stage 1: tools/demo-model/run-on-h200.sh                 [MINUTES=5.5 SEED=1234]
 #   stage 2: INIT=.demo-carry/stage1/model SEED=1235 MINUTES=7.3 PLAN_FACTOR=1.12 tools/demo-model/run-on-h200.sh
 #   stage 3: INIT=.demo-carry/stage2/model STAGE=3 SEED=1236 LR=1e-3 WARMUP=50 MINUTES=5 PLAN_FACTOR=1.1 tools/demo-model/run-on-h200.sh
-#   stage 4 (skip-aware, not run yet): INIT=models/demo-16m-f16.gguf STAGE=4 SKIP_TRAIN=2:0.25 SEED=1237 LR=5e-4 \
-#            WARMUP=50 MINUTES=6 PLAN_FACTOR=1.3 EVAL_FAMILIES=niah_single,records_qa tools/demo-model/run-on-h200.sh
+#   stage 4 (SPTS steps at the demo preset; from the stage-3 weights, converted to GGUF):
+#     INIT=<stage-3>.gguf STAGE=4 SKIP_TRAIN=0.9 SEED=1238 LR=5e-4 WARMUP=50 MINUTES=5 PLAN_FACTOR=1.15 \
+#     EVAL_FAMILIES=niah_single,records_qa,niah_multikey,rag_records tools/demo-model/run-on-h200.sh
+#   (rejected: INIT=<stage-2 folder> STAGE=4 SKIP_TRAIN=0.8 SEED=1237 LR=1e-3 MINUTES=2.9 in place of stage 3)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 export PYTHONUNBUFFERED=1
@@ -14,6 +16,8 @@ OUT=${OUT:-/tmp/demo-out}
 INIT_ARGS=()
 if [ -n "${INIT:-}" ]; then INIT_ARGS=(--init "$ROOT/$INIT"); fi
 python3 "$ROOT/tools/demo-model/train.py" --out /tmp/demo --ship "$OUT" --minutes "${MINUTES:-5.5}" --seed "${SEED:-1234}" \
-    --plan-factor "${PLAN_FACTOR:-1.3}" --stage "${STAGE:-0}" --skip-train "${SKIP_TRAIN:-}" --lr "${LR:-2e-3}" --warmup "${WARMUP:-100}" "${INIT_ARGS[@]}" \
+    --plan-factor "${PLAN_FACTOR:-1.3}" --stage "${STAGE:-0}" --skip-train "${SKIP_TRAIN:-0}" --lr "${LR:-2e-3}" --warmup "${WARMUP:-100}" "${INIT_ARGS[@]}" \
     --workers "$(( $(nproc) - 2 ))" --eval-samples "${EVAL_SAMPLES:-20}" --eval-lengths "${EVAL_LENGTHS:-2048,4096,16384}" \
     --eval-families "${EVAL_FAMILIES:-}" 2>&1 | tee "$OUT/train.out"
+# kept on the machine (ignored folder) for a follow-up call while it stays warm
+mkdir -p "$ROOT/.demo-keep/last" && cp -r /tmp/demo/model "$ROOT/.demo-keep/last/" || true

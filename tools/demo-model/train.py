@@ -92,29 +92,91 @@ class Block(nn.Module):
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
 
 
-def skip_layer(blk, x, prompt, keep, cos, sin):
-    """One sequence x [n, d] through a block as an SPTS prefill runs it (PAP, no removal): the last prompt
-    token's attention over the prompt, mean over heads, picks the active prompt rows (its top share `keep`,
-    plus the first 4 and the last token); those rows and every answer row (from `prompt` on: the decode's
-    tokens, which see only active rows) go through the block at their own positions; the rest pass
-    unchanged. Training this way teaches the model to keep in the active tokens what later layers need."""
-    n = x.shape[0]
+# The demo skip preset (SkipBudget.demo in the engine, for 8 layers): layers 0-1 in full, stages of layers
+# 2-3, 4-5 and 6-7 keeping 896, 704 and 512 tokens, 256 candidates removed for good at layers 4 and 6,
+# each candidate scored by the best probe score of the SPAN candidates before it. Keep the two in step.
+DEMO_PRESET = {"start": 2, "ends": [4, 6, 8], "budgets": [896, 704, 512], "removal": 256, "span": 16}
+
+
+class SkipState:
+    """What the engine's SPTS prefill (SptsPrefill) carries from layer to layer, for a batch: the candidate
+    rows (never removed: the last prompt row), the latest probe scores, the stage budgets. Rows from
+    `prompts[b]` on are the decode's: they go through every layer and see only the active prompt rows."""
+
+    def __init__(self, prompts, n, device, preset=DEMO_PRESET, scale=1.0):
+        self.p = preset
+        self.prompts = prompts
+        pos = torch.arange(n, device=device)
+        self.prompt_rows = pos[None, :] < prompts[:, None]
+        self.decode_rows = ~self.prompt_rows
+        self.last = pos[None, :] == (prompts[:, None] - 1)
+        self.candidates = self.prompt_rows.clone()
+        self.scores = None
+        self.budgets = [max(16, int(m * scale)) for m in preset["budgets"]]
+        self.causal = torch.ones(n, n, dtype=torch.bool, device=device).tril()
+        self.diagonal = torch.eye(n, dtype=torch.bool, device=device)
+
+    def stage(self, layer):
+        return next(k for k, end in enumerate(self.p["ends"]) if layer < end)
+
+    @torch.no_grad()
+    def remove_lowest(self, budget):
+        """A stage boundary: the lowest-scoring candidates leave for good (at most so many that the new
+        budget can still be filled; never the last prompt row)."""
+        count = self.candidates.sum(1)
+        r = torch.clamp(torch.minimum(torch.full_like(count, self.p["removal"]), count - budget), min=0)
+        s = self.scores.masked_fill(~self.candidates | self.last, float("inf"))
+        rank = torch.empty_like(s, dtype=torch.long).scatter_(
+            1, s.argsort(dim=1, stable=True), torch.arange(s.shape[1], device=s.device).expand_as(s).contiguous())
+        self.candidates &= ~(rank < r[:, None])
+
+    @torch.no_grad()
+    def choose(self, score, budget):
+        """Rows a skipping layer computes: the last prompt row and the top `budget` candidates by `score`;
+        every candidate when there are no more than the budget."""
+        s = score.masked_fill(~self.candidates, float("-inf")).masked_fill(self.last, float("inf"))
+        top = torch.zeros_like(self.candidates)
+        top.scatter_(1, torch.topk(s, min(budget, s.shape[1]), dim=1).indices, True)
+        skipping = self.candidates.sum(1, keepdim=True) > budget
+        return torch.where(skipping, top & self.candidates, self.candidates)
+
+
+def skip_block(blk, x, cos, sin, st, layer):
+    """One block as an SPTS prefill (then its decode) runs it, batched with masks: the last prompt row's query
+    probes every candidate's key (mean over heads of the softmax), scores are pooled over spans, the
+    attention-active rows (and the decode rows) attend among themselves at their own positions, the FFN
+    runs on the top rows by |FFN(x)| times the probe score (what the LTP proxy predicts); every other row
+    passes unchanged, so what later layers need must already be in the rows that stay active."""
+    stage = st.stage(layer)
+    budget = st.budgets[stage]
+    if stage > 0 and layer == st.p["ends"][stage - 1]:
+        st.remove_lowest(budget)
+    b, n, _ = x.shape
+    h = blk.input_layernorm(x)
+    q = rotate(blk.q_proj(h).view(b, n, blk.nh, blk.hd).transpose(1, 2), cos, sin)
+    k = rotate(blk.k_proj(h).view(b, n, blk.nkv, blk.hd).transpose(1, 2), cos, sin)
+    v = blk.v_proj(h).view(b, n, blk.nkv, blk.hd).transpose(1, 2)
+    g = blk.nh // blk.nkv
+    k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
     with torch.no_grad():
-        h = blk.input_layernorm(x[:prompt])
-        k = rotate(blk.k_proj(h).view(prompt, blk.nkv, blk.hd).transpose(0, 1), cos[:prompt], sin[:prompt])
-        q = rotate(blk.q_proj(h[-1:]).view(1, blk.nh, blk.hd).transpose(0, 1), cos[prompt - 1:prompt],
-                   sin[prompt - 1:prompt])
-        k = k.repeat_interleave(blk.nh // blk.nkv, dim=0)
-        probe = torch.softmax((q.float() @ k.float().transpose(1, 2)).squeeze(1) / math.sqrt(blk.hd), dim=-1).mean(0)
-        m = max(8, int(keep * prompt))
-        chosen = torch.zeros(prompt, dtype=torch.bool, device=x.device)
-        chosen[torch.topk(probe, min(m, prompt)).indices] = True
-        chosen[:4] = True
-        chosen[prompt - 1] = True
-        rows = torch.cat([chosen.nonzero().squeeze(1), torch.arange(prompt, n, device=x.device)])
-    sub = x[rows].unsqueeze(0)
-    out = blk(sub, cos[rows], sin[rows])[0]  # causal by index = causal by position: rows ascend
-    return x.index_copy(0, rows, out)
+        ql = q[torch.arange(b, device=x.device), :, st.prompts - 1, :]  # [b, heads, hd]
+        logit = torch.einsum("bhd,bhnd->bhn", ql.float(), k.float()) / math.sqrt(blk.hd)
+        probe = torch.softmax(logit.masked_fill(~st.candidates[:, None, :], float("-inf")), dim=-1).mean(1)
+        span = st.p["span"]
+        if span > 0:  # each row takes the best score of itself and the span rows before it
+            probe = F.max_pool1d(F.pad(probe[:, None, :], (span, 0)), span + 1, stride=1)[:, 0, :]
+        probe = probe.masked_fill(~st.candidates, 0.0)
+        st.scores = probe
+        active = st.choose(probe, budget)
+        visible = active | st.decode_rows
+        mask = (st.causal[None] & (visible[:, None, :] | st.diagonal[None]))[:, None]
+    a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    x = x + visible[..., None].to(x.dtype) * blk.o_proj(a.transpose(1, 2).reshape(b, n, -1))
+    h = blk.post_attention_layernorm(x)
+    f = blk.down_proj(F.silu(blk.gate_proj(h)) * blk.up_proj(h))
+    with torch.no_grad():
+        ffn_rows = st.choose(f.float().norm(dim=-1) * probe, budget) | st.decode_rows
+    return x + ffn_rows[..., None].to(x.dtype) * f
 
 
 class DemoLlama(nn.Module):
@@ -133,12 +195,12 @@ class DemoLlama(nn.Module):
                 nn.init.normal_(w, std=0.02 / math.sqrt(2 * c["num_hidden_layers"]))
 
     def forward(self, ids, skip=None):
-        """skip = (start layer, kept share, prompt lengths [B]): train as SPTS prefills (see skip_layer)."""
+        """skip: a SkipState (prompt lengths, preset): the sequences run as SPTS prefills and decodes."""
         cos, sin = rope_tables(self.c, ids.shape[1], ids.device)
         x = self.embed_tokens(ids)
         for l, blk in enumerate(self.layers):
-            if skip is not None and l >= skip[0]:
-                x = torch.stack([skip_layer(blk, x[b], int(skip[2][b]), skip[1], cos, sin) for b in range(x.shape[0])])
+            if skip is not None and l >= skip.p["start"]:
+                x = skip_block(blk, x, cos, sin, skip, l)
             else:
                 x = blk(x, cos, sin)
         return self.lm_head(self.norm(x))
@@ -207,6 +269,8 @@ def make_batch(job):
 
 def length_for(step, steps, rng, stage=1):
     f = step / max(1, steps)
+    if stage == 4:  # stage 3's lessons, plus enough long prompts for the SPTS steps
+        return rng.choices([512, 1024, 2048, 4096, 8192], [0.2, 0.2, 0.3, 0.2, 0.1])[0]
     if stage >= 3:
         return rng.choices([512, 1024, 2048, 4096, 8192], [0.3, 0.3, 0.2, 0.12, 0.08])[0]
     if stage == 2:
@@ -240,7 +304,7 @@ def unseen_niah(gen, length):
 @torch.no_grad()
 def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=None, skip=None):
     """Greedy exact match of the first answer (teacher-forced: every answer token is the argmax); with
-    skip = (start, keep) also as an SPTS prefill and decode would see it (skip_layer)."""
+    skip (a preset such as DEMO_PRESET) also as an SPTS prefill and its decode would see it (skip_block)."""
     _worker_init(tokenizer_path, held_out=True)
     gen = _W["gen"]
     results = {}
@@ -262,13 +326,14 @@ def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=
                 if skip is not None:
                     prompt = int(np.argmax(w == 1.0)) + 1
                     with torch.autocast("cuda" if device.type == "cuda" else "cpu", dtype=torch.bfloat16):
-                        pred = model(x, (skip[0], skip[1], [prompt])).argmax(-1)
+                        pred = model(x, SkipState(torch.tensor([prompt], device=device), x.shape[1], device,
+                                                  skip)).argmax(-1)
                     ok_skip += int(bool((pred[mask] == y[mask]).all()))
             results[f"{fam}@{length}"] = ok / samples
             if skip is not None:
                 results[f"{fam}@{length}:skip"] = ok_skip / samples
             print(f"  eval {fam:16s} {length:6d}: {100 * ok / samples:5.1f}%"
-                  + (f", skipping from layer {skip[0]} at {skip[1]:.0%}: {100 * ok_skip / samples:5.1f}%" if skip else ""),
+                  + (f", SPTS (demo preset): {100 * ok_skip / samples:5.1f}%" if skip else ""),
                   flush=True)
     model.train()
     return results
@@ -337,8 +402,8 @@ def main():
     ap.add_argument("--ship", default="", help="folder that receives the model (tar parts) and logs")
     ap.add_argument("--init", default="", help="continue from an exported model folder or a .gguf file (stage 2+)")
     ap.add_argument("--stage", type=int, default=0, help="with --init: 2, 3 or 4 (mixture and curriculum)")
-    ap.add_argument("--skip-train", default="", help="START:KEEP, e.g. 2:0.25: train layers >= START as SPTS "
-                    "prefills keeping that share of the prompt (first-turn samples, answers only; stage 4)")
+    ap.add_argument("--skip-train", type=float, default=0.0, help="share of steps trained as SPTS prefills at the "
+                    "demo preset (DEMO_PRESET, budgets scaled by 0.6-1.4; loss on the first answer only)")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--plan-factor", type=float, default=1.3, help="expected cost of later steps vs the probe's")
     ap.add_argument("--tiny", action="store_true", help="a minute-long smoke run for CPUs")
@@ -382,9 +447,7 @@ def main():
 
     pool = mp.get_context("fork").Pool(args.workers, _worker_init, (str(tokdir / "tokenizer.json"), False,
                                                                      {1: MIX, 2: MIX_STAGE2, 3: MIX_STAGE3,
-                                                                      4: MIX_STAGE3}[stage], bool(args.skip_train)))
-    skip_start, skip_keep = (int(args.skip_train.split(":")[0]), float(args.skip_train.split(":")[1])) \
-        if args.skip_train else (None, None)
+                                                                      4: MIX_STAGE3}[stage], False))
     warmup_steps = args.warmup
     probe = 30 if args.steps == 0 else 0
     steps = args.steps if args.steps else 10 ** 9  # decided after the probe steps
@@ -428,9 +491,17 @@ def main():
         y = torch.from_numpy(ids[:, 1:].astype(np.int64)).to(device, non_blocking=True)
         wt = torch.from_numpy(w).to(device, non_blocking=True)
         skip = None
-        if skip_start is not None:
-            prompts = (wt == 1.0).float().argmax(dim=1) + 1  # the first answer target follows the last prompt row
-            skip = (skip_start, skip_keep, prompts.tolist())
+        draw = random.Random(args.seed * 1_000_003 + step)
+        if args.skip_train > 0 and x.shape[1] >= 2048 and draw.random() < args.skip_train:
+            # An SPTS step: the prompt is what precedes the first answer, every later row is the decode's;
+            # the loss is on the first answer only (later questions may need rows this probe dropped).
+            ans = wt == 1.0
+            first = ans.float().argmax(dim=1)  # the row that predicts the first answer token: the last prompt row
+            rows = torch.arange(wt.shape[1], device=device)[None, :]
+            after = (~ans) & (rows > first[:, None])
+            end = torch.where(after.any(1), after.float().argmax(dim=1), torch.full_like(first, wt.shape[1]))
+            wt = ((rows >= first[:, None]) & (rows < end[:, None])).float()
+            skip = SkipState(first + 1, x.shape[1], device, scale=draw.uniform(0.6, 1.4))
         with torch.autocast(device.type, dtype=torch.bfloat16):
             logits = model(x, skip)
         ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.view(-1), reduction="none")
@@ -444,6 +515,7 @@ def main():
             ans_loss = (ce[ans].mean().item() if ans.any() else float("nan"))
             acc = (logits.argmax(-1).view(-1)[ans] == y.view(-1)[ans]).float().mean().item() if ans.any() else 0
             rec = {"step": step, "seconds": round(time.time() - t0, 1), "length": ids.shape[1] - 1,
+                   "spts": skip is not None,
                    "loss": round(loss.item(), 4), "answer_loss": round(ans_loss, 4),
                    "answer_token_accuracy": round(acc, 4), "lr": round(lr, 6), "grad_norm": round(gn.item(), 3)}
             log.write(json.dumps(rec) + "\n")
@@ -465,7 +537,7 @@ def main():
     lengths = [int(v) for v in args.eval_lengths.split(",")]
     fams = [f for f in args.eval_families.split(",") if f] or None
     summary["eval"] = evaluate(model, str(tokdir / "tokenizer.json"), lengths, args.eval_samples, device, families=fams,
-                               skip=(skip_start, skip_keep) if skip_start is not None else None)
+                               skip=DEMO_PRESET if args.skip_train > 0 else None)
     ship(out, args.ship, summary, model=False)
     print(json.dumps(summary["eval"]))
 

@@ -5,6 +5,8 @@
 #   bench  — measured ceilings (floors.py), the engine's bench on synthetic llama-3.1-8b, the PyTorch baseline
 #   all    — both
 #   ltp    — the LTP proxy on the GPU (CudaLowRankProxyTest) and a CPU calibration of synthetic llama-3.1-8b
+#   prepare — only unpacks the runtime (a first call that carries it; a second, warm call then carries a model)
+#   eval   — the evaluation table (docs/evaluation.md) of EVAL_MODEL on the GPU, one `spts eval` per length
 # and prints a short table last. Output files go to $OUT (the device tool brings them back).
 set -uo pipefail
 mode="${1:-all}"
@@ -58,6 +60,26 @@ if [ "$mode" = check ] || [ "$mode" = all ]; then
     note "generate --backend cuda $m: $(tail -1 "$OUT/generate-$m.txt")"
   done
   note "check took $(( $(date +%s) - t0 )) s"
+fi
+
+if [ "$mode" = prepare ]; then
+  $JAVA -version 2>&1 | tail -1
+  note "runtime unpacked in $carry/jre"
+fi
+
+if [ "$mode" = eval ]; then
+  # One `spts eval` per length, shortest first, each writing its table and JSON to $OUT: whatever finishes
+  # within the call's limit comes back.
+  model="${EVAL_MODEL:-models/demo-16m-f16.gguf}"
+  for len in ${EVAL_LENGTHS:-1024 2048 4096 8192 16384}; do
+    t0=$(date +%s)
+    $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" eval --model "$model" \
+        --tasks "${EVAL_TASKS:-niah_single,niah_multikey,records_qa,rag_records,niah_unseen}" --lengths "$len" \
+        --samples "${EVAL_SAMPLES:-50}" --modes FULL,PAP,PAP_LTP,SPTS,PREV_LAYER --skip "${EVAL_SKIP:-demo}" \
+        --seed "${EVAL_SEED:-1}" --backend cuda --warmup 1 --json "$OUT/eval-$len.json" > "$OUT/eval-$len.txt" 2>&1
+    note "eval $len: rc $? in $(( $(date +%s) - t0 )) s"
+    grep -aE "^(niah|records|rag|vt|cwe)[a-z_]* +[0-9]|^all " "$OUT/eval-$len.txt" >> "$summary"
+  done
 fi
 
 if [ "$mode" = ltp ]; then

@@ -53,6 +53,12 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
     /** Token budgets of the {@code demo} preset's three stages (see {@link #demo}). */
     private static final int[] DEMO_BUDGETS = {896, 704, 512};
 
+    /**
+     * Spans of the {@code demo} preset: the demo model was trained with SPTS steps at this preset, spans
+     * included (tools/demo-model/train.py, DEMO_PRESET), so that a chosen token keeps the answer after it.
+     */
+    public static final int DEMO_SPAN_TOKENS = 16;
+
     /** A budget chosen by the layer's own probe (SPTS), without spans. */
     public SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
                       int sinkTokens, int recentTokens) {
@@ -167,7 +173,8 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
      * 896, 704 and 512 tokens, with 256 candidates removed at each inner boundary. A "4K" prompt of the task
      * generators is up to one paragraph short of 4096 tokens; at 3584 or more, every skipping layer keeps at
      * most 25% of the tokens (the deepest 512, at most 1/7). A stage left without layers (very shallow models)
-     * is dropped; the deepest (512) always has one.
+     * is dropped; the deepest (512) always has one. Candidates are scored over spans of
+     * {@link #DEMO_SPAN_TOKENS} (the paper's presets use none).
      */
     public static SkipBudget demo(int layers) {
         if (layers < 2) {
@@ -193,7 +200,7 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
             }
         }
         return new SkipBudget(SkipMode.SPTS, start, Arrays.copyOf(boundaries, n), Arrays.copyOf(budgets, n),
-                256, 0, 0);
+                256, 0, 0, SelectionCriterion.SELF_PROBE, DEMO_SPAN_TOKENS);
     }
 
     /**

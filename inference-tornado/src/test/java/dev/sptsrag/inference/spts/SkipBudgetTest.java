@@ -43,7 +43,9 @@ class SkipBudgetTest {
         assertEquals(12, b.spanTokens());
         assertEquals(b, SkipBudget.parse(b.toJson(), config));
         assertEquals(b.withMode(SkipMode.SPTS).spanTokens(), 12, "copies keep the span");
-        assertEquals(0, SkipBudget.preset("demo", config).spanTokens(), "presets use the paper's selection");
+        assertEquals(0, SkipBudget.preset("llama", config).spanTokens(), "the paper's presets use no spans");
+        assertEquals(SkipBudget.DEMO_SPAN_TOKENS, SkipBudget.preset("demo", config).spanTokens(),
+                "the demo model was trained with spans");
         var e = assertThrows(IllegalArgumentException.class, () -> SkipBudget.parse(
                 "{\"mode\":\"PAP\",\"startLayer\":7,\"boundaries\":[8],\"stageBudgets\":[512],\"spanTokens\":-1}", config));
         assertTrue(e.getMessage().contains("spanTokens"), e.getMessage());
