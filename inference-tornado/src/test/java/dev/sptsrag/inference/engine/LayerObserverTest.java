@@ -49,7 +49,14 @@ class LayerObserverTest {
             float[] got = new float[c.vocabSize()];
             observed.logits(n - 1, got);
 
-            assertArrayEquals(expected, got, "observing must not change the pass");
+            // Not bit for bit: the Vector API's reductions round differently before and after the JIT compiles
+            // them (seen once in CI: 1.2e-7 apart), so two identical passes may differ in the last bits. An
+            // observer that touched the pass's buffers would move the logits by far more.
+            float scale = 0;
+            for (float v : expected) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            assertArrayEquals(expected, got, 1e-5f * scale, "observing must not change the pass");
             for (int l = 0; l < c.layerCount(); l++) {
                 assertEquals(1, calls[l], "one call for layer " + l);
             }
