@@ -19,5 +19,3 @@ python3 "$ROOT/tools/demo-model/train.py" --out /tmp/demo --ship "$OUT" --minute
     --plan-factor "${PLAN_FACTOR:-1.3}" --stage "${STAGE:-0}" --skip-train "${SKIP_TRAIN:-0}" --lr "${LR:-2e-3}" --warmup "${WARMUP:-100}" "${INIT_ARGS[@]}" \
     --workers "$(( $(nproc) - 2 ))" --eval-samples "${EVAL_SAMPLES:-20}" --eval-lengths "${EVAL_LENGTHS:-2048,4096,16384}" \
     --eval-families "${EVAL_FAMILIES:-}" 2>&1 | tee "$OUT/train.out"
-# kept on the machine (ignored folder) for a follow-up call while it stays warm
-mkdir -p "$ROOT/.demo-keep/last" && cp -r /tmp/demo/model "$ROOT/.demo-keep/last/" || true

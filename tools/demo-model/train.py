@@ -223,14 +223,13 @@ class DemoLlama(nn.Module):
 _W = {}
 
 
-def _worker_init(tokenizer_path, held_out, mix=None, first_turn_only=False):
+def _worker_init(tokenizer_path, held_out, mix=None):
     from tokenizers import Tokenizer
-    _W["first_turn_only"] = first_turn_only
     if mix:
         _W["mix"] = mix
     _W["tok"] = Tokenizer.from_file(tokenizer_path)
     _W["gen"] = tasks.Generator(_W["tok"], tasks.load_filler(held_out=held_out), random.Random(0))
-    _W["gen"].varied_titles = mix is MIX_STAGE3 or first_turn_only
+    _W["gen"].varied_titles = mix is MIX_STAGE3
 
 
 def encode_sample(sample, length):
@@ -258,10 +257,7 @@ def make_batch(job):
     ids, ws = [], []
     for _ in range(batch):
         fam = gen.rng.choices(fams, weights)[0]
-        s = gen.generate(fam, length - 8, first_turn_only=_W.get("first_turn_only", False))
-        i, w = encode_sample(s, length)
-        if _W.get("first_turn_only"):
-            w = np.where(w == 1.0, w, 0.0).astype(np.float32)  # skipped rows' logits are not the model's job
+        i, w = encode_sample(gen.generate(fam, length - 8), length)
         ids.append(i)
         ws.append(w)
     return np.stack(ids), np.stack(ws)
@@ -447,7 +443,7 @@ def main():
 
     pool = mp.get_context("fork").Pool(args.workers, _worker_init, (str(tokdir / "tokenizer.json"), False,
                                                                      {1: MIX, 2: MIX_STAGE2, 3: MIX_STAGE3,
-                                                                      4: MIX_STAGE3}[stage], False))
+                                                                      4: MIX_STAGE3}[stage]))
     warmup_steps = args.warmup
     probe = 30 if args.steps == 0 else 0
     steps = args.steps if args.steps else 10 ** 9  # decided after the probe steps
