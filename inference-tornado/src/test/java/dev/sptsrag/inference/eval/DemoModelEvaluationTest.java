@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,7 +72,7 @@ class DemoModelEvaluationTest {
             System.out.println(report.table());
             double selfProbe = 0;
             double previousLayer = 0;
-            java.util.Map<String, Double> full = new java.util.TreeMap<>();
+            Map<String, Double> full = new TreeMap<>();
             for (EvalCell c : report.cells()) {
                 if (c.mode() == EvalMode.FULL) {
                     full.merge(c.task(), c.accuracy() / 2, Double::sum);
