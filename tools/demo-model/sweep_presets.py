@@ -5,8 +5,11 @@ tried before any Java run (the engine's numbers stay the measure: docs/evaluatio
 
     python3 sweep_presets.py models/demo-16m-f16.gguf '{"span": 32}' '{"start": 3, "ends": [5, 7, 8]}'
 
-Each argument overrides fields of train.DEMO_PRESET (start, ends, budgets, removal, span)."""
-import argparse, json, sys, time
+Each argument overrides fields of train.DEMO_PRESET (start, ends, budgets, removal, span, sink, recent).
+Beside the scores: the preset's prefill FLOPs against FULL at each length, by the engine's count
+(SptsPrefill: K and the probe for every candidate, the LTP proxy for every candidate, Q/V/O, attention
+and FFN for the active rows), which `spts eval` reports as FLOP/FULL."""
+import argparse, json, pathlib, sys, time
 
 import torch
 
@@ -14,10 +17,36 @@ import gguf_weights
 import train
 
 
+def layer_flops(c, n, active=None, ltp=(64, 256)):
+    """Prefill FLOPs of one layer over n candidates: in full, or with `active` rows computed (SPTS)."""
+    d, kv, hd, heads, ff = (c["hidden_size"], c["num_key_value_heads"] * c["head_dim"], c["head_dim"],
+                            c["num_attention_heads"], c["intermediate_size"])
+    if active is None:
+        return 2 * n * (2 * d * d + 2 * d * kv) + 6 * n * d * ff + 2 * heads * hd * n * (n + 1)
+    r, low = ltp
+    return (2 * n * d * kv + 4 * heads * hd * n + 2 * n * (2 * d * r + 2 * r * low + low * d)  # K, probe, proxy
+            + 2 * active * (2 * d * d + d * kv) + 2 * heads * hd * active * (active + 1) + 6 * active * d * ff)
+
+
+def flops_vs_full(c, preset, n):
+    cand, total = n, 0
+    for layer in range(c["num_hidden_layers"]):
+        if layer < preset["start"]:
+            total += layer_flops(c, n)
+            continue
+        k = next(k for k, end in enumerate(preset["ends"]) if layer < end)
+        budget = preset["budgets"][k]
+        if k > 0 and layer == preset["ends"][k - 1] and cand > budget:
+            cand = max(cand - preset["removal"], budget)
+        total += layer_flops(c, cand, min(budget, cand))
+    return total / (c["num_hidden_layers"] * layer_flops(c, n))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
-    ap.add_argument("presets", nargs="*", default=["{}"])
+    ap.add_argument("presets", nargs="*")
+    ap.add_argument("--presets-file", default="", help="one preset (JSON) per line, after those given as arguments")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--lengths", default="2048,4096")
     ap.add_argument("--families", default="niah_single,records_qa")
@@ -29,13 +58,17 @@ def main():
         for k, p in model.hf_state_dict().items():
             p.copy_(torch.from_numpy(weights[k]).float())
     lengths = [int(v) for v in args.lengths.split(",")]
-    for i, text in enumerate(args.presets):
+    presets = args.presets + ([t for t in pathlib.Path(args.presets_file).read_text().splitlines() if t.strip()]
+                              if args.presets_file else [])
+    for i, text in enumerate(presets):
         preset = dict(train.DEMO_PRESET, **json.loads(text))
         t0 = time.time()
         # the samples are the same for every preset: FULL is scored once, with the first
         r = train.evaluate(model, str(train.HERE / "tokenizer" / "tokenizer.json"), lengths, args.samples, device,
                            families=args.families.split(","), skip=preset, full=i == 0)
-        print(json.dumps({"preset": preset, "seconds": round(time.time() - t0, 1), "results": r}), flush=True)
+        flops = {n: round(flops_vs_full(train.CONFIG, preset, n - 40), 3) for n in lengths}  # prompts ~40 short
+        print(json.dumps({"preset": preset, "seconds": round(time.time() - t0, 1), "flops_vs_full": flops,
+                          "results": r}), flush=True)
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ class Block(nn.Module):
 # The demo skip preset (SkipBudget.demo in the engine, for 8 layers): layers 0-1 in full, stages of layers
 # 2-3, 4-5 and 6-7 keeping 896, 704 and 512 tokens, 256 candidates removed for good at layers 4 and 6,
 # each candidate scored by the best probe score of the SPAN candidates before it. Keep the two in step.
-DEMO_PRESET = {"start": 2, "ends": [4, 6, 8], "budgets": [896, 704, 512], "removal": 256, "span": 16}
+DEMO_PRESET = {"start": 2, "ends": [4, 6, 8], "budgets": [896, 704, 512], "removal": 256, "span": 48}
 
 
 class SkipState:
@@ -122,19 +122,27 @@ class SkipState:
     @torch.no_grad()
     def remove_lowest(self, budget):
         """A stage boundary: the lowest-scoring candidates leave for good (at most so many that the new
-        budget can still be filled; never the last prompt row)."""
+        budget can still be filled; never the rows kept always)."""
         count = self.candidates.sum(1)
         r = torch.clamp(torch.minimum(torch.full_like(count, self.p["removal"]), count - budget), min=0)
-        s = self.scores.masked_fill(~self.candidates | self.last, float("inf"))
+        s = self.scores.masked_fill(~self.candidates | self.kept_always(), float("inf"))
         rank = torch.empty_like(s, dtype=torch.long).scatter_(
             1, s.argsort(dim=1, stable=True), torch.arange(s.shape[1], device=s.device).expand_as(s).contiguous())
         self.candidates &= ~(rank < r[:, None])
+
+    def kept_always(self):
+        """The last prompt row, the first `sink` candidates and the `recent` candidates before the last
+        (within the budget, as the engine's TopSelector)."""
+        from_start = self.candidates.cumsum(1)
+        from_end = self.candidates.flip(1).cumsum(1).flip(1)
+        sink, recent = self.p.get("sink", 0), self.p.get("recent", 0)
+        return self.last | (self.candidates & ((from_start <= sink) | ((from_end > 1) & (from_end <= recent + 1))))
 
     @torch.no_grad()
     def choose(self, score, budget):
         """Rows a skipping layer computes: the last prompt row and the top `budget` candidates by `score`;
         every candidate when there are no more than the budget."""
-        s = score.masked_fill(~self.candidates, float("-inf")).masked_fill(self.last, float("inf"))
+        s = score.masked_fill(~self.candidates, float("-inf")).masked_fill(self.kept_always(), float("inf"))
         top = torch.zeros_like(self.candidates)
         top.scatter_(1, torch.topk(s, min(budget, s.shape[1]), dim=1).indices, True)
         skipping = self.candidates.sum(1, keepdim=True) > budget
@@ -402,12 +410,15 @@ def main():
     ap.add_argument("--stage", type=int, default=0, help="with --init: 2, 3 or 4 (mixture and curriculum)")
     ap.add_argument("--skip-train", type=float, default=0.0, help="share of steps trained as SPTS prefills at the "
                     "demo preset (DEMO_PRESET, budgets scaled by 0.6-1.4; loss on the first answer only)")
+    ap.add_argument("--skip-preset", default="", help="JSON fields that override DEMO_PRESET in the SPTS steps and "
+                    "the final evaluation, e.g. '{\"span\": 48}' (the engine's preset must then match)")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--plan-factor", type=float, default=1.3, help="expected cost of later steps vs the probe's")
     ap.add_argument("--tiny", action="store_true", help="a minute-long smoke run for CPUs")
     args = ap.parse_args()
 
     global TOKENS_PER_STEP
+    preset = dict(DEMO_PRESET, **json.loads(args.skip_preset or "{}"))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tokdir = HERE / "tokenizer"
@@ -499,7 +510,7 @@ def main():
             after = (~ans) & (rows > first[:, None])
             end = torch.where(after.any(1), after.float().argmax(dim=1), torch.full_like(first, wt.shape[1]))
             wt = ((rows >= first[:, None]) & (rows < end[:, None])).float()
-            skip = SkipState(first + 1, x.shape[1], device, scale=draw.uniform(0.6, 1.4))
+            skip = SkipState(first + 1, x.shape[1], device, preset, scale=draw.uniform(0.6, 1.4))
         with torch.autocast(device.type, dtype=torch.bfloat16):
             logits = model(x, skip)
         ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.view(-1), reduction="none")
@@ -529,13 +540,14 @@ def main():
     diff = check_with_transformers(model, model_dir, device)
     summary = {"parameters": params, "stage": stage, "init": args.init, "steps": steps, "tokens_per_step": TOKENS_PER_STEP, "seed": args.seed,
                "lr": args.lr, "train_seconds": round(train_seconds), "config": cfg,
+               **({"skip_train": args.skip_train, "skip_preset": preset} if args.skip_train > 0 else {}),
                "export_max_logit_diff": diff, "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
                "torch": torch.__version__}
     ship(out, args.ship, summary)  # the model leaves before the evaluation, in case time runs out
     lengths = [int(v) for v in args.eval_lengths.split(",")]
     fams = [f for f in args.eval_families.split(",") if f] or None
     summary["eval"] = evaluate(model, str(tokdir / "tokenizer.json"), lengths, args.eval_samples, device, families=fams,
-                               skip=DEMO_PRESET if args.skip_train > 0 else None)
+                               skip=preset if args.skip_train > 0 else None)
     ship(out, args.ship, summary, model=False)
     print(json.dumps(summary["eval"]))
 

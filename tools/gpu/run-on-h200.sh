@@ -7,6 +7,10 @@
 #   ltp    — the LTP proxy on the GPU (CudaLowRankProxyTest) and a CPU calibration of synthetic llama-3.1-8b
 #   prepare — only unpacks the runtime (a first call that carries it; a second, warm call then carries a model)
 #   eval   — the evaluation table (docs/evaluation.md) of EVAL_MODEL on the GPU, one `spts eval` per length
+#            (EVAL_PARALLEL=1: all lengths at once, each its own JVM; the GPU idles between the small prefills)
+#   demo-release — the demo model tools/demo-model/recipe.sh trained (DEMO_FOLDER): converted to GGUF by our
+#            `convert`, its LTP proxy calibrated on held-out text, then `eval` on it (parallel); the proxy
+#            and the eval outputs (eval.tgz) come back in $OUT, the GGUF's sha256 is printed
 # and prints a short table last. Output files go to $OUT (the device tool brings them back).
 set -uo pipefail
 mode="${1:-all}"
@@ -67,19 +71,46 @@ if [ "$mode" = prepare ]; then
   note "runtime unpacked in $carry/jre"
 fi
 
+if [ "$mode" = demo-release ]; then
+  t0=$(date +%s)
+  folder="${DEMO_FOLDER:-.demo-carry/recipe/s4/model}"
+  EVAL_MODEL=.demo-carry/release/demo-16m-f16.gguf
+  mkdir -p .demo-carry/release && rm -f "$EVAL_MODEL" "$EVAL_MODEL.ltp"
+  $JAVA -jar "$carry/app/spts-engine.jar" convert "$folder" "$EVAL_MODEL" --type f16 2>&1 | grep -v '^loading' | tail -2
+  python3 tools/demo-model/calibration_text.py /tmp/calib.txt
+  $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" calibrate "$EVAL_MODEL" --text /tmp/calib.txt --tokens 16000 \
+      --sequence-length 2000 --d-low 256 --rank 64 2>&1 | grep -v '^loading' | tail -3
+  cp "$EVAL_MODEL.ltp" "$OUT/"
+  note "demo model: $(sha256sum "$EVAL_MODEL" | cut -c1-16)…, proxy $(sha256sum "$EVAL_MODEL.ltp" | cut -c1-16)…, in $(( $(date +%s) - t0 )) s"
+  export EVAL_MODEL EVAL_PARALLEL=1
+  mode=eval
+fi
+
 if [ "$mode" = eval ]; then
-  # One `spts eval` per length, shortest first, each writing its table and JSON to $OUT: whatever finishes
-  # within the call's limit comes back.
+  # One `spts eval` per length, each writing its table and JSON under $OUT/eval (tarred at the end: the files
+  # that come back are few); in turn, shortest first (whatever finishes within the call's limit comes
+  # back), or all at once with EVAL_PARALLEL=1.
   model="${EVAL_MODEL:-models/demo-16m-f16.gguf}"
-  for len in ${EVAL_LENGTHS:-1024 2048 4096 8192 16384}; do
+  mkdir -p "$OUT/eval"
+  one_length() {
+    local len=$1 t0
     t0=$(date +%s)
     $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" eval --model "$model" \
         --tasks "${EVAL_TASKS:-niah_single,niah_multikey,records_qa,rag_records,niah_unseen}" --lengths "$len" \
         --samples "${EVAL_SAMPLES:-50}" --modes FULL,PAP,PAP_LTP,SPTS,PREV_LAYER --skip "${EVAL_SKIP:-demo}" \
-        --seed "${EVAL_SEED:-1}" --backend cuda --warmup 1 --json "$OUT/eval-$len.json" > "$OUT/eval-$len.txt" 2>&1
-    note "eval $len: rc $? in $(( $(date +%s) - t0 )) s"
-    grep -aE "^(niah|records|rag|vt|cwe)[a-z_]* +[0-9]|^all " "$OUT/eval-$len.txt" >> "$summary"
+        --seed "${EVAL_SEED:-1}" --backend cuda --warmup 1 --json "$OUT/eval/eval-$len.json" > "$OUT/eval/eval-$len.txt" 2>&1
+    echo "eval $len: rc $? in $(( $(date +%s) - t0 )) s" > "$OUT/eval/rc-$len.txt"
+  }
+  lengths="${EVAL_LENGTHS:-1024 2048 4096 8192 16352}"
+  for len in $lengths; do
+    if [ "${EVAL_PARALLEL:-0}" = 1 ]; then one_length "$len" & else one_length "$len"; fi
   done
+  wait
+  for len in $lengths; do
+    note "$(cat "$OUT/eval/rc-$len.txt")"
+    grep -aE "^(niah|records|rag|vt|cwe)[a-z_]* +[0-9]|^all " "$OUT/eval/eval-$len.txt" >> "$summary"
+  done
+  tar -C "$OUT" -czf "$OUT/eval.tgz" eval && rm -rf "$OUT/eval"
 fi
 
 if [ "$mode" = ltp ]; then
