@@ -57,7 +57,7 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
      * Spans of the {@code demo} preset: the demo model was trained with SPTS steps at this preset, spans
      * included (tools/demo-model/train.py, DEMO_PRESET), so that a chosen token keeps the answer after it.
      */
-    public static final int DEMO_SPAN_TOKENS = 16;
+    public static final int DEMO_SPAN_TOKENS = 48;
 
     /** A budget chosen by the layer's own probe (SPTS), without spans. */
     public SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] stageBudgets, int removalPerBoundary,
