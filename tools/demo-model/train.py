@@ -8,6 +8,8 @@ model is scored on held-out filler (greedy exact match, teacher-forced) and writ
 folder (float16 safetensors, tokenizer, chat template) that `spts convert` turns into GGUF.
 
     python3 train.py --out /tmp/demo --minutes 7 --seed 1234
+
+One stage per run; recipe.sh chains the four stages of the committed model (models/README.md).
 """
 import argparse, collections, json, math, multiprocessing as mp, os, pathlib, random, sys, time, zlib
 
