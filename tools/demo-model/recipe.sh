@@ -9,7 +9,8 @@
 #   tools/demo-model/recipe.sh 3      stage 4  (90 % of the steps at 2K+ as SPTS prefills; lr 5e-4)
 #   tools/demo-model/recipe.sh all    all four, where one command may run longer
 # SKIP_PRESET (JSON over train.DEMO_PRESET) is the preset of stage 4's SPTS steps: the engine's `demo`
-# preset must be the same. Stage logs and summaries land in $OUT/sN/; the final model's tar parts in $OUT/s4/.
+# preset must be the same. S1_STEPS..S4_STEPS change a stage's step count (the committed model: the
+# defaults; about 14 steps a second, a little fewer in stage 4). Stage logs and summaries land in $OUT/sN/; the final model's tar parts in $OUT/s4/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=.demo-carry/recipe
@@ -31,14 +32,14 @@ d['train_seconds'], 's', json.dumps(d.get('eval')))" "$W/s$n-ship/summary.json"
 
 part=${1:?usage: recipe.sh 1|2|3|all}
 if [ "$part" = 1 ] || [ "$part" = all ]; then
-  stage 1 SEED=1234 STEPS=3500
+  stage 1 SEED=1234 STEPS="${S1_STEPS:-3500}"
 fi
 if [ "$part" = 2 ] || [ "$part" = all ]; then
-  stage 2 INIT="$W/s1/model" STAGE=2 SEED=1235 STEPS=3500
-  stage 3 INIT="$W/s2/model" STAGE=3 SEED=1236 LR=1e-3 WARMUP=50 STEPS=2100
+  stage 2 INIT="$W/s1/model" STAGE=2 SEED=1235 STEPS="${S2_STEPS:-3500}"
+  stage 3 INIT="$W/s2/model" STAGE=3 SEED=1236 LR=1e-3 WARMUP=50 STEPS="${S3_STEPS:-2100}"
 fi
 if [ "$part" = 3 ] || [ "$part" = all ]; then
-  stage 4 INIT="$W/s3/model" STAGE=4 SKIP_TRAIN=0.9 SEED=1238 LR=5e-4 WARMUP=50 STEPS=2000 \
+  stage 4 INIT="$W/s3/model" STAGE=4 SKIP_TRAIN=0.9 SEED=1238 LR=5e-4 WARMUP=50 STEPS="${S4_STEPS:-2000}" \
       SKIP_PRESET="${SKIP_PRESET:-}" EVAL_SAMPLES=20 EVAL_LENGTHS=2048,4096 \
       EVAL_FAMILIES=niah_single,records_qa,niah_multikey,rag_records
   cp "$W"/s4-ship/model.tar.part-* "$OUT/s4/"
