@@ -5,7 +5,8 @@ tried before any Java run (the engine's numbers stay the measure: docs/evaluatio
 
     python3 sweep_presets.py models/demo-16m-f16.gguf '{"span": 32}' '{"start": 3, "ends": [5, 7, 8]}'
 
-Each argument overrides fields of train.DEMO_PRESET (start, ends, budgets, removal, span, sink, recent).
+Each argument overrides fields of the engine's `demo` preset for the model's depth (train.demo_preset:
+start, ends, budgets, removal, span, sink, recent); the model's shape comes from the GGUF metadata.
 Beside the scores: the preset's prefill FLOPs against FULL at each length, by the engine's count
 (SptsPrefill: K and the probe for every candidate, the LTP proxy for every candidate, Q/V/O, attention
 and FFN for the active rows), which `spts eval` reports as FLOP/FULL."""
@@ -42,6 +43,22 @@ def flops_vs_full(c, preset, n):
     return total / (c["num_hidden_layers"] * layer_flops(c, n))
 
 
+def config_of(meta):
+    """train.CONFIG's fields from a llama GGUF's metadata (what `spts convert` writes)."""
+    c = dict(train.CONFIG)
+    c.update(num_hidden_layers=meta["llama.block_count"], hidden_size=meta["llama.embedding_length"],
+             intermediate_size=meta["llama.feed_forward_length"],
+             num_attention_heads=meta["llama.attention.head_count"],
+             num_key_value_heads=meta["llama.attention.head_count_kv"],
+             head_dim=meta.get("llama.attention.key_length",
+                               meta["llama.embedding_length"] // meta["llama.attention.head_count"]),
+             rope_theta=meta.get("llama.rope.freq_base", c["rope_theta"]),
+             rms_norm_eps=meta.get("llama.attention.layer_norm_rms_epsilon", c["rms_norm_eps"]),
+             vocab_size=meta.get("llama.vocab_size", c["vocab_size"]),
+             max_position_embeddings=meta.get("llama.context_length", c["max_position_embeddings"]))
+    return c
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -52,8 +69,9 @@ def main():
     ap.add_argument("--families", default="niah_single,records_qa")
     args = ap.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = train.DemoLlama(dict(train.CONFIG)).to(device)
-    weights = gguf_weights.load(args.model)[0]
+    weights, meta = gguf_weights.load(args.model)
+    config = config_of(meta)
+    model = train.DemoLlama(config).to(device)
     with torch.no_grad():
         for k, p in model.hf_state_dict().items():
             p.copy_(torch.from_numpy(weights[k]).float())
@@ -61,12 +79,12 @@ def main():
     presets = args.presets + ([t for t in pathlib.Path(args.presets_file).read_text().splitlines() if t.strip()]
                               if args.presets_file else [])
     for i, text in enumerate(presets):
-        preset = dict(train.DEMO_PRESET, **json.loads(text))
+        preset = dict(train.demo_preset(config["num_hidden_layers"]), **json.loads(text))
         t0 = time.time()
         # the samples are the same for every preset: FULL is scored once, with the first
         r = train.evaluate(model, str(train.HERE / "tokenizer" / "tokenizer.json"), lengths, args.samples, device,
                            families=args.families.split(","), skip=preset, full=i == 0)
-        flops = {n: round(flops_vs_full(train.CONFIG, preset, n - 40), 3) for n in lengths}  # prompts ~40 short
+        flops = {n: round(flops_vs_full(config, preset, n - 40), 3) for n in lengths}  # prompts ~40 short
         print(json.dumps({"preset": preset, "seconds": round(time.time() - t0, 1), "flops_vs_full": flops,
                           "results": r}), flush=True)
 

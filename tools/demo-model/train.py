@@ -94,10 +94,24 @@ class Block(nn.Module):
         return x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
 
 
-# The demo skip preset (SkipBudget.demo in the engine, for 8 layers): layers 0-1 in full, stages of layers
-# 2-3, 4-5 and 6-7 keeping 896, 704 and 512 tokens, 256 candidates removed for good at layers 4 and 6,
-# each candidate scored by the best probe score of the SPAN candidates before it. Keep the two in step.
-DEMO_PRESET = {"start": 2, "ends": [4, 6, 8], "budgets": [896, 704, 512], "removal": 256, "span": 48}
+def demo_preset(layers):
+    """SkipBudget.demo(layers) in the engine — keep the two in step: the first quarter of the layers (at
+    least one) in full, the rest in three stages of about equal depth keeping 896, 704 and 512 tokens (a stage
+    left without layers is dropped), 256 candidates removed for good at each inner boundary, each candidate
+    scored by the best probe score of itself and the `span` candidates before it."""
+    start = max(1, int(layers / 4 + 0.5))  # Java's Math.round: half up
+    starts = [start + k * (layers - start) // 3 for k in range(3)]
+    ends, budgets = [], []
+    for k, m in enumerate([896, 704, 512]):
+        end = starts[k + 1] if k < 2 else layers
+        if end > starts[k]:
+            ends.append(end)
+            budgets.append(m)
+    return {"start": start, "ends": ends, "budgets": budgets, "removal": 256, "span": 48}
+
+
+# For the 8-layer demo model: layers 0-1 in full, stages of layers 2-3, 4-5 and 6-7.
+DEMO_PRESET = demo_preset(CONFIG["num_hidden_layers"])
 
 
 class SkipState:
@@ -417,10 +431,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--plan-factor", type=float, default=1.3, help="expected cost of later steps vs the probe's")
     ap.add_argument("--tiny", action="store_true", help="a minute-long smoke run for CPUs")
+    ap.add_argument("--config", default="", help="JSON fields over CONFIG (e.g. a deeper, narrower model: "
+                    "'{\"num_hidden_layers\": 16, \"hidden_size\": 256, \"intermediate_size\": 768, "
+                    "\"num_attention_heads\": 4}'); the SPTS steps' preset follows the depth (demo_preset)")
     args = ap.parse_args()
 
     global TOKENS_PER_STEP
-    preset = dict(DEMO_PRESET, **json.loads(args.skip_preset or "{}"))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tokdir = HERE / "tokenizer"
@@ -431,6 +447,8 @@ def main():
         cfg.update(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
                    num_key_value_heads=1, head_dim=32)
         TOKENS_PER_STEP = 4096
+    cfg.update(json.loads(args.config or "{}"))
+    preset = dict(demo_preset(cfg["num_hidden_layers"]), **json.loads(args.skip_preset or "{}"))
     model = DemoLlama(cfg).to(device)
     stage = args.stage or 1
     if args.init:
