@@ -10,7 +10,8 @@
 #   tools/demo-model/recipe.sh all    all four, where one command may run longer
 # SKIP_PRESET (JSON over train.DEMO_PRESET) is the preset of stage 4's SPTS steps: the engine's `demo`
 # preset must be the same. S1_STEPS..S4_STEPS change a stage's step count (the committed model: the
-# defaults; about 14 steps a second, a little fewer in stage 4). Stage logs and summaries land in $OUT/sN/; the final model's tar parts in $OUT/s4/.
+# defaults; about 14 steps a second, a little fewer in stage 4). MODEL_CONFIG (JSON over train.CONFIG)
+# trains another shape through all four stages. Stage logs and summaries land in $OUT/sN/; the final model's tar parts in $OUT/s4/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=.demo-carry/recipe
