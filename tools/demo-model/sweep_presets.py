@@ -78,6 +78,7 @@ def main():
     lengths = [int(v) for v in args.lengths.split(",")]
     presets = args.presets + ([t for t in pathlib.Path(args.presets_file).read_text().splitlines() if t.strip()]
                               if args.presets_file else [])
+    presets = presets or ["{}"]  # nothing given: the `demo` preset itself
     for i, text in enumerate(presets):
         preset = dict(train.demo_preset(config["num_hidden_layers"]), **json.loads(text))
         t0 = time.time()

@@ -7,7 +7,8 @@
 #   ltp    — the LTP proxy on the GPU (CudaLowRankProxyTest) and a CPU calibration of synthetic llama-3.1-8b
 #   prepare — only unpacks the runtime (a first call that carries it; a second, warm call then carries a model)
 #   eval   — the evaluation table (docs/evaluation.md) of EVAL_MODEL on the GPU, one `spts eval` per length
-#            (EVAL_PARALLEL=1: all lengths at once, each its own JVM; the GPU idles between the small prefills)
+#            (EVAL_PARALLEL=1: all lengths at once, each its own JVM — faster, but the evals then share the
+#            GPU and the host threads, so their TTFT is not a measurement)
 #   demo-release — the demo model tools/demo-model/recipe.sh trained (DEMO_FOLDER): converted to GGUF by our
 #            `convert`, its LTP proxy calibrated on held-out text, then `eval` on it (parallel); the proxy
 #            and the eval outputs (eval.tgz) come back in $OUT, the GGUF's sha256 is printed
@@ -87,9 +88,9 @@ if [ "$mode" = demo-release ]; then
 fi
 
 if [ "$mode" = eval ]; then
-  # One `spts eval` per length, each writing its table and JSON under $OUT/eval (tarred at the end: the files
-  # that come back are few); in turn, shortest first (whatever finishes within the call's limit comes
-  # back), or all at once with EVAL_PARALLEL=1.
+  # One `spts eval` per length, each writing its table and JSON under $OUT/eval, packed into $OUT/eval.tgz
+  # (the files that come back are few): in turn, shortest first, packed after each length (whatever
+  # finishes within the call's limit comes back), or all at once with EVAL_PARALLEL=1.
   model="${EVAL_MODEL:-models/demo-16m-f16.gguf}"
   mkdir -p "$OUT/eval"
   one_length() {
@@ -103,7 +104,11 @@ if [ "$mode" = eval ]; then
   }
   lengths="${EVAL_LENGTHS:-1024 2048 4096 8192 16352}"
   for len in $lengths; do
-    if [ "${EVAL_PARALLEL:-0}" = 1 ]; then one_length "$len" & else one_length "$len"; fi
+    if [ "${EVAL_PARALLEL:-0}" = 1 ]; then
+      one_length "$len" &
+    else
+      one_length "$len" && tar -C "$OUT" -czf "$OUT/eval.tgz" eval
+    fi
   done
   wait
   for len in $lengths; do
