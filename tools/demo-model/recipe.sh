@@ -6,11 +6,12 @@
 # ignored files between calls):
 #   tools/demo-model/recipe.sh 1      stage 1  (short contexts first, all families; lr 2e-3)
 #   tools/demo-model/recipe.sh 2      stages 2 (longer contexts, records) and 3 (record answers; lr 1e-3)
-#   tools/demo-model/recipe.sh 3      stage 4  (90 % of the steps at 2K+ as SPTS prefills; lr 5e-4)
+#   tools/demo-model/recipe.sh 3      stage 4  (90 % of the steps at 2K+ as SPTS prefills with the probe loss; lr 5e-4)
 #   tools/demo-model/recipe.sh all    all four, where one command may run longer
 # SKIP_PRESET (JSON over train.DEMO_PRESET) is the preset of stage 4's SPTS steps: the engine's `demo`
-# preset must be the same. S1_STEPS..S4_STEPS change a stage's step count (the committed model: the
-# defaults; about 14 steps a second, a little fewer in stage 4). MODEL_CONFIG (JSON over train.CONFIG)
+# preset must be the same. PROBE_TARGET / PROBE_WEIGHT set stage 4's probe loss (train.py --probe-target,
+# --probe-weight; 0.2 / 0.2). S1_STEPS..S4_STEPS change a stage's step count (the committed model: the
+# defaults; about 14 steps a second, about 9 in stage 4). MODEL_CONFIG (JSON over train.CONFIG)
 # trains another shape through all four stages. Stage logs and summaries land in $OUT/sN/; the final model's tar parts in $OUT/s4/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,8 +41,9 @@ if [ "$part" = 2 ] || [ "$part" = all ]; then
   stage 3 INIT="$W/s2/model" STAGE=3 SEED=1236 LR=1e-3 WARMUP=50 STEPS="${S3_STEPS:-2100}"
 fi
 if [ "$part" = 3 ] || [ "$part" = all ]; then
-  stage 4 INIT="$W/s3/model" STAGE=4 SKIP_TRAIN=0.9 SEED=1238 LR=5e-4 WARMUP=50 STEPS="${S4_STEPS:-2000}" \
-      SKIP_PRESET="${SKIP_PRESET:-}" EVAL_SAMPLES=20 EVAL_LENGTHS=2048,4096 \
+  stage 4 INIT="$W/s3/model" STAGE=4 SKIP_TRAIN=0.9 SEED=1238 LR=5e-4 WARMUP=50 STEPS="${S4_STEPS:-2100}" \
+      SKIP_PRESET="${SKIP_PRESET:-}" PROBE_TARGET="${PROBE_TARGET:-0.2}" PROBE_WEIGHT="${PROBE_WEIGHT:-0.2}" \
+      EVAL_SAMPLES=20 EVAL_LENGTHS=2048,4096 \
       EVAL_FAMILIES=niah_single,records_qa,niah_multikey,rag_records
   cp "$W"/s4-ship/model.tar.part-* "$OUT/s4/"
 fi

@@ -23,6 +23,7 @@ if [ -n "${INIT:-}" ]; then EXTRA+=(--init "$(cd "$ROOT" && realpath "$INIT")");
 if [ -n "${STEPS:-}" ]; then EXTRA+=(--steps "$STEPS"); fi
 if [ -n "${SKIP_PRESET:-}" ]; then EXTRA+=(--skip-preset "$SKIP_PRESET"); fi
 if [ -n "${MODEL_CONFIG:-}" ]; then EXTRA+=(--config "$MODEL_CONFIG"); fi  # another shape (train.py --config)
+if [ -n "${PROBE_TARGET:-}" ]; then EXTRA+=(--probe-target "$PROBE_TARGET" --probe-weight "${PROBE_WEIGHT:-0.1}"); fi
 python3 "$ROOT/tools/demo-model/train.py" --out "$WORK" --ship "$SHIP" --minutes "${MINUTES:-5.5}" --seed "${SEED:-1234}" \
     --plan-factor "${PLAN_FACTOR:-1.3}" --stage "${STAGE:-0}" --skip-train "${SKIP_TRAIN:-0}" --lr "${LR:-2e-3}" --warmup "${WARMUP:-100}" "${EXTRA[@]}" \
     --workers "$(( $(nproc) - 2 ))" --eval-samples "${EVAL_SAMPLES:-20}" --eval-lengths "${EVAL_LENGTHS:-2048,4096,16384}" \

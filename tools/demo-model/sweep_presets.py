@@ -67,6 +67,8 @@ def main():
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--lengths", default="2048,4096")
     ap.add_argument("--families", default="niah_single,records_qa")
+    ap.add_argument("--oracle", action="store_true", help="also score each preset with the evidence kept active "
+                    "(the first answer's passages: what the probe's choice costs)")
     args = ap.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     weights, meta = gguf_weights.load(args.model)
@@ -85,6 +87,10 @@ def main():
         # the samples are the same for every preset: FULL is scored once, with the first
         r = train.evaluate(model, str(train.HERE / "tokenizer" / "tokenizer.json"), lengths, args.samples, device,
                            families=args.families.split(","), skip=preset, full=i == 0)
+        if args.oracle:
+            o = train.evaluate(model, str(train.HERE / "tokenizer" / "tokenizer.json"), lengths, args.samples, device,
+                               families=args.families.split(","), skip=preset, full=False, oracle=True)
+            r.update({k + ":oracle": v for k, v in o.items() if k.endswith(":skip")})
         flops = {n: round(flops_vs_full(config, preset, n - 40), 3) for n in lengths}  # prompts ~40 short
         print(json.dumps({"preset": preset, "seconds": round(time.time() - t0, 1), "flops_vs_full": flops,
                           "results": r}), flush=True)

@@ -26,10 +26,12 @@ VOCAB = json.loads((RESOURCES / "vocabulary.json").read_text())
 
 
 class Sample:
-    """system (or None), turns [(user, assistant)], the task name and the first question's answers."""
+    """system (or None), turns [(user, assistant)], the task name, the first question's answers and its
+    evidence: the context passages the first answer is read from (what an SPTS probe has to keep)."""
 
-    def __init__(self, task, system, turns, answers):
+    def __init__(self, task, system, turns, answers, evidence=()):
         self.task, self.system, self.turns, self.answers = task, system, turns, answers
+        self.evidence = list(evidence)
 
 
 class Generator:
@@ -94,24 +96,24 @@ class Generator:
         order = list(range(n_keys))
         self.rng.shuffle(order)
         turns = [(question.format(key=keys[i]), values[i]) for i in order]
-        return "\n\n".join(paras), turns, [values[order[0]]]
+        return "\n\n".join(paras), turns, [values[order[0]]], [items[order[0]]]
 
     def niah_single(self, length):
-        ctx, turns, ans = self.needles(length, "The special magic number for {key} is {value}.",
-                                       "What is the special magic number for {key}?", 1, "niah_single")
-        return self.chat("niah_single", ctx, turns, ans)
+        ctx, turns, ans, ev = self.needles(length, "The special magic number for {key} is {value}.",
+                                           "What is the special magic number for {key}?", 1, "niah_single")
+        return self.chat("niah_single", ctx, turns, ans, evidence=ev)
 
     def niah_multikey(self, length):
-        ctx, turns, ans = self.needles(length, "The special magic number for {key} is {value}.",
-                                       "What is the special magic number for {key}?", 4, "niah_multikey")
-        return self.chat("niah_multikey", ctx, turns, ans)
+        ctx, turns, ans, ev = self.needles(length, "The special magic number for {key} is {value}.",
+                                           "What is the special magic number for {key}?", 4, "niah_multikey")
+        return self.chat("niah_multikey", ctx, turns, ans, evidence=ev)
 
     def niah_multivalue(self, length):
         key, values = self.keys(1)[0], self.numbers(4)
         items = [f"The special magic number for {key} is {v}." for v in values]
         paras = self.insert(self.fill(self.context_budget(length, items)), items, ordered=True)
         q = f"What are all the special magic numbers for {key}?"
-        return self.chat("niah_multivalue", "\n\n".join(paras), [(q, ", ".join(values))], values)
+        return self.chat("niah_multivalue", "\n\n".join(paras), [(q, ", ".join(values))], values, evidence=items)
 
     def niah_multiquery(self, length):
         keys, values = self.keys(4), self.numbers(4)
@@ -126,7 +128,7 @@ class Generator:
         # follow-up single-key questions give more supervised answers per context
         for i in self.rng.sample(range(4), 2):
             turns.append((f"What is the special magic number for {keys[i]}?", values[i]))
-        return self.chat("niah_multiquery", "\n\n".join(paras), turns, ans)
+        return self.chat("niah_multiquery", "\n\n".join(paras), turns, ans, evidence=items)
 
     def var_names(self, n):
         out = set()
@@ -144,7 +146,7 @@ class Generator:
         paras = self.insert(paras, ditems, ordered=True)
         turns = [(f"Which variables are assigned the value {value}?", " ".join(chain)),
                  (f"Which variables are assigned the value {other}?", " ".join(distract))]
-        return self.chat("vt", "\n\n".join(paras), turns, chain)
+        return self.chat("vt", "\n\n".join(paras), turns, chain, evidence=items)
 
     def cwe(self, length):
         pool = VOCAB["commonWords"] + VOCAB["nouns"] + VOCAB["adjectives"]
@@ -221,8 +223,10 @@ class Generator:
         recs = self.records(max(4, length // 200))
         items = [self.record_text(r) for r in recs]
         paras = self.insert(self.fill(self.context_budget(length, items)), items)
-        turns = [(q, a) for q, a, _ in self.record_questions(recs, 24)]
-        return self.chat("records_qa", "\n\n".join(paras), turns, [turns[0][1]])
+        asked = self.record_questions(recs, 24)
+        turns = [(q, a) for q, a, _ in asked]
+        return self.chat("records_qa", "\n\n".join(paras), turns, [turns[0][1]],
+                         evidence=[self.record_text(asked[0][2])])
 
     def block_title(self, n):
         """docs/tasks.md's title, or (training only) the label the service writes for an uploaded file."""
@@ -235,27 +239,29 @@ class Generator:
         recs = self.records(max(4, length // 200))
         items = [self.record_text(r) for r in recs]
         paras = self.insert(self.fill(self.context_budget(length, items, reserve=120)), items)
-        blocks, where, i, n = [], {}, 0, 1
+        blocks, where, headers, i, n = [], {}, {}, 0, 1
         while i < len(paras):
             k = self.rng.randint(2, 6)
             body = paras[i:i + k]
             for p in body:
                 where[p] = n
-            blocks.append(f"[{n}] {self.block_title(n)}\n" + "\n\n".join(body))
+            headers[n] = f"[{n}] {self.block_title(n)}"
+            blocks.append(headers[n] + "\n" + "\n\n".join(body))
             i += k
             n += 1
         ctx = "Sources:\n\n" + "\n\n".join(blocks)
-        turns = []
+        turns, evidence = [], []
         for q, a, r in self.record_questions(recs, 12):
             cite = where[self.record_text(r)]
             turns.append(("Question: " + q, f"{a} [{cite}]"))
+            evidence = evidence or [headers[cite], self.record_text(r)]  # the citation's number, then the value
         first = turns[0][1].rsplit(" ", 1)
-        return self.chat("rag_records", ctx, turns, first, system=RAG_SYSTEM)
+        return self.chat("rag_records", ctx, turns, first, system=RAG_SYSTEM, evidence=evidence)
 
-    def chat(self, task, context, turns, answers, system=None):
+    def chat(self, task, context, turns, answers, system=None, evidence=()):
         first_q, first_a = turns[0]
         all_turns = [(context + "\n\n" + first_q, first_a)] + list(turns[1:])
-        return Sample(task, system, all_turns, answers)
+        return Sample(task, system, all_turns, answers, evidence)
 
     def generate(self, family, length, first_turn_only=False):
         """A sample whose chat (all turns, or the first) fits in length tokens: rebuilt with less filler if not."""

@@ -9,7 +9,9 @@ folder (float16 safetensors, tokenizer, chat template) that `spts convert` turns
 
     python3 train.py --out /tmp/demo --minutes 7 --seed 1234
 
-One stage per run; recipe.sh chains the four stages of the committed model (models/README.md).
+One stage per run; recipe.sh chains the four stages of the committed model (models/README.md). The last
+stage runs most steps as SPTS prefills (--skip-train) and trains the probe those prefills select by to find
+each answer's evidence (--probe-target).
 """
 import argparse, collections, json, math, multiprocessing as mp, os, pathlib, random, sys, time, zlib
 
@@ -119,8 +121,18 @@ class SkipState:
     rows (never removed: the last prompt row), the latest probe scores, the stage budgets. Rows from
     `prompts[b]` on are the decode's: they go through every layer and see only the active prompt rows."""
 
-    def __init__(self, prompts, n, device, preset=DEMO_PRESET, scale=1.0):
+    def __init__(self, prompts, n, device, preset=DEMO_PRESET, scale=1.0, evidence=None, oracle=False,
+                 probe_target=0.0):
+        """evidence: [b, n] passage numbers (1, 2, ...; 0 elsewhere) of the passages the first answer is read
+        from (or None): with oracle they are always active (a diagnostic: what the probe's choice costs), with
+        probe_target > 0 every skipping layer adds a probe loss (each passage's probe mass below its share of
+        that target), and their recall is recorded."""
         self.p = preset
+        self.passages = evidence[:, :n].long() if evidence is not None else None
+        self.evidence = self.passages > 0 if evidence is not None else None
+        self.forced = self.evidence if oracle else None
+        self.probe_target = probe_target
+        self.probe_losses, self.recall = [], {}
         self.prompts = prompts
         pos = torch.arange(n, device=device)
         self.prompt_rows = pos[None, :] < prompts[:, None]
@@ -152,7 +164,8 @@ class SkipState:
         from_start = self.candidates.cumsum(1)
         from_end = self.candidates.flip(1).cumsum(1).flip(1)
         sink, recent = self.p.get("sink", 0), self.p.get("recent", 0)
-        return self.last | (self.candidates & ((from_start <= sink) | ((from_end > 1) & (from_end <= recent + 1))))
+        kept = self.last | (self.candidates & ((from_start <= sink) | ((from_end > 1) & (from_end <= recent + 1))))
+        return kept if self.forced is None else kept | (self.candidates & self.forced)
 
     @torch.no_grad()
     def choose(self, score, budget):
@@ -182,16 +195,44 @@ def skip_block(blk, x, cos, sin, st, layer):
     v = blk.v_proj(h).view(b, n, blk.nkv, blk.hd).transpose(1, 2)
     g = blk.nh // blk.nkv
     k, v = k.repeat_interleave(g, dim=1), v.repeat_interleave(g, dim=1)
-    with torch.no_grad():
+    with torch.set_grad_enabled(torch.is_grad_enabled() and st.probe_target > 0):
         ql = q[torch.arange(b, device=x.device), :, st.prompts - 1, :]  # [b, heads, hd]
         logit = torch.einsum("bhd,bhnd->bhn", ql.float(), k.float()) / math.sqrt(blk.hd)
         probe = torch.softmax(logit.masked_fill(~st.candidates[:, None, :], float("-inf")), dim=-1).mean(1)
+        if st.probe_target > 0 and st.evidence is not None:
+            # the probe learns to find what the answer is read from: a hinge on the log of its mass there
+            # (each passage its share: the citation's header as much as the record)
+            present = F.one_hot(st.passages, int(st.passages.max()) + 1)[..., 1:].to(probe.dtype)  # [b, n, P]
+            mass = torch.einsum("bn,bnp->bp", probe, present)
+            found = present.sum(1) > 0
+            # and every evidence row, scored as the selection scores it (pooled over spans), within the rows this
+            # layer keeps, by a factor of two over the last one kept
+            pooled = probe
+            if st.p["span"] > 0:
+                pooled = F.max_pool1d(F.pad(probe[:, None, :], (st.p["span"], 0)), st.p["span"] + 1, stride=1)[:, 0, :]
+            kept = torch.topk(pooled.detach().masked_fill(~st.candidates, float("-inf")),
+                              min(budget, n), dim=1).values[:, -1:].clamp(min=1e-9)
+            rows = st.evidence & st.candidates
+            skipping = (st.candidates.sum(1) > budget) & rows.any(1)
+            if found.any():
+                share = st.probe_target / found.sum(1, keepdim=True).clamp(min=1)
+                loss = F.relu(torch.log(share) - torch.log(mass + 1e-9))[found].mean()
+                if skipping.any():
+                    short = F.relu(torch.log(2 * kept) - torch.log(pooled + 1e-9)) * rows
+                    loss = loss + (short.sum(1) / rows.sum(1).clamp(min=1))[skipping].mean()
+                st.probe_losses.append(loss)
+    with torch.no_grad():
+        probe = probe.detach()
         span = st.p["span"]
         if span > 0:  # each row takes the best score of itself and the span rows before it
             probe = F.max_pool1d(F.pad(probe[:, None, :], (span, 0)), span + 1, stride=1)[:, 0, :]
         probe = probe.masked_fill(~st.candidates, 0.0)
         st.scores = probe
         active = st.choose(probe, budget)
+        has = st.evidence.any(1) if st.evidence is not None else None
+        if has is not None and has.any():
+            st.recall.setdefault(layer, []).extend(
+                ((active & st.evidence).sum(1)[has].float() / st.evidence.sum(1)[has].float()).tolist())
         visible = active | st.decode_rows
         mask = (st.causal[None] & (visible[:, None, :] | st.diagonal[None]))[:, None]
     a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
@@ -257,20 +298,36 @@ def _worker_init(tokenizer_path, held_out, mix=None):
 
 
 def encode_sample(sample, length):
-    """Token ids (length + 1) and per-target weights (length); later turns are dropped if too long."""
+    """Token ids (length + 1), per-target weights (length) and the evidence rows (length + 1: 1 + the index of
+    the passage the first answer is read from that a token belongs to, 0 for every other token; passages are
+    found in the first user turn); later turns are dropped if too long."""
     tok = _W["tok"]
-    ids, w = [], []
+    ids, w, ev = [], [], []
+    first_user = True
     for text, supervised in tasks.chat_pieces(sample):
-        piece = tok.encode(text, add_special_tokens=False).ids
+        enc = tok.encode(text, add_special_tokens=False)
+        piece = enc.ids
         if len(ids) + len(piece) > length + 1:
             break
+        marks = [0] * len(piece)
+        if first_user and text.startswith("<|im_start|>user"):
+            first_user = False
+            for i, passage in enumerate(sample.evidence):
+                at = text.find(passage)
+                if at >= 0:
+                    end = at + len(passage)
+                    for t, (a, b) in enumerate(enc.offsets):
+                        if a < end and b > at:
+                            marks[t] = i + 1
         ids += piece
+        ev += marks
         w += [1.0 if supervised else CONTEXT_WEIGHT] * len(piece)
     pad = tok.token_to_id("<|endoftext|>")
     n = len(ids)
     ids += [pad] * (length + 1 - n)
     w += [0.0] * (length + 1 - n)
-    return np.asarray(ids, np.int32), np.asarray(w[1:], np.float32)
+    ev += [0] * (length + 1 - n)
+    return np.asarray(ids, np.int32), np.asarray(w[1:], np.float32), np.asarray(ev, np.int8)
 
 
 def make_batch(job):
@@ -278,13 +335,14 @@ def make_batch(job):
     gen = _W["gen"]
     gen.rng = random.Random(seed * 1_000_003 + step)
     fams, weights = zip(*_W.get("mix", MIX).items())
-    ids, ws = [], []
+    ids, ws, evs = [], [], []
     for _ in range(batch):
         fam = gen.rng.choices(fams, weights)[0]
-        i, w = encode_sample(gen.generate(fam, length - 8), length)
+        i, w, ev = encode_sample(gen.generate(fam, length - 8), length)
         ids.append(i)
         ws.append(w)
-    return np.stack(ids), np.stack(ws)
+        evs.append(ev)
+    return np.stack(ids), np.stack(ws), np.stack(evs)
 
 
 def length_for(step, steps, rng, stage=1):
@@ -316,16 +374,18 @@ def jobs(seed, steps, start=0, stage=1):
 
 # ------------------------------------------------------------------------------------------- evaluate
 def unseen_niah(gen, length):
-    ctx, turns, ans = gen.needles(length, "The secret passcode of {key} is {value}.",
-                                  "What is the secret passcode of {key}?", 1, "niah_unseen")
-    return gen.chat("niah_unseen", ctx, turns[:1], ans)
+    ctx, turns, ans, ev = gen.needles(length, "The secret passcode of {key} is {value}.",
+                                      "What is the secret passcode of {key}?", 1, "niah_unseen")
+    return gen.chat("niah_unseen", ctx, turns[:1], ans, evidence=ev)
 
 
 @torch.no_grad()
-def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=None, skip=None, full=True):
+def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=None, skip=None, full=True,
+             oracle=False):
     """Greedy exact match of the first answer (teacher-forced: every answer token is the argmax); with
-    skip (a preset such as DEMO_PRESET) also as an SPTS prefill and its decode would see it (skip_block);
-    full=False scores only that (the samples do not depend on it)."""
+    skip (a preset such as DEMO_PRESET) also as an SPTS prefill and its decode would see it (skip_block),
+    with the evidence's recall per skipping layer (its share of the rows the attention computed);
+    full=False scores only that (the samples do not depend on it); oracle keeps the evidence active."""
     _worker_init(tokenizer_path, held_out=True)
     gen = _W["gen"]
     results = {}
@@ -334,10 +394,11 @@ def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=
         for fam in families or tasks.FAMILIES + ["niah_unseen"]:
             gen.rng = random.Random(seed * 7919 + length * 31 + zlib.crc32(fam.encode()) % 1000)  # str hash is salted
             ok = ok_skip = 0
+            recall = {}
             for _ in range(samples):
                 s = unseen_niah(gen, length - 8) if fam == "niah_unseen" else \
                     gen.generate(fam, length - 8, first_turn_only=True)
-                ids, w = encode_sample(s, length)
+                ids, w, ev = encode_sample(s, length)
                 x = torch.from_numpy(ids[None, :-1].astype(np.int64)).to(device)
                 y = torch.from_numpy(ids[None, 1:].astype(np.int64)).to(device)
                 mask = torch.from_numpy(w[None] == 1.0).to(device)
@@ -347,16 +408,23 @@ def evaluate(model, tokenizer_path, lengths, samples, device, seed=99, families=
                     ok += int(bool((pred[mask] == y[mask]).all()))
                 if skip is not None:
                     prompt = int(np.argmax(w == 1.0)) + 1
+                    st = SkipState(torch.tensor([prompt], device=device), x.shape[1], device, skip,
+                                   evidence=torch.from_numpy(ev[None]).to(device), oracle=oracle)
                     with torch.autocast("cuda" if device.type == "cuda" else "cpu", dtype=torch.bfloat16):
-                        pred = model(x, SkipState(torch.tensor([prompt], device=device), x.shape[1], device,
-                                                  skip)).argmax(-1)
+                        pred = model(x, st).argmax(-1)
                     ok_skip += int(bool((pred[mask] == y[mask]).all()))
+                    for layer, r in st.recall.items():
+                        recall.setdefault(layer, []).extend(r)
             if full:
                 results[f"{fam}@{length}"] = ok / samples
             if skip is not None:
                 results[f"{fam}@{length}:skip"] = ok_skip / samples
+                if recall:
+                    results[f"{fam}@{length}:recall"] = {l: round(sum(r) / len(r), 3) for l, r in sorted(recall.items())}
             print(f"  eval {fam:16s} {length:6d}:" + (f" {100 * ok / samples:5.1f}%" if full else "")
-                  + (f" SPTS (preset): {100 * ok_skip / samples:5.1f}%" if skip else ""), flush=True)
+                  + (f" SPTS (preset): {100 * ok_skip / samples:5.1f}%" if skip else "")
+                  + (f" evidence recall by layer {results[f'{fam}@{length}:recall']}" if skip and recall else ""),
+                  flush=True)
     model.train()
     return results
 
@@ -428,6 +496,9 @@ def main():
                     "demo preset (DEMO_PRESET, budgets scaled by 0.6-1.4; loss on the first answer only)")
     ap.add_argument("--skip-preset", default="", help="JSON fields that override DEMO_PRESET in the SPTS steps and "
                     "the final evaluation, e.g. '{\"span\": 48}' (the engine's preset must then match)")
+    ap.add_argument("--probe-target", type=float, default=0.0, help="in SPTS steps, a loss on every skipping layer's "
+                    "probe when its mass on the first answer's evidence (tasks.py) is below this share (0: none)")
+    ap.add_argument("--probe-weight", type=float, default=0.1, help="weight of that loss (mean over skipping layers)")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--plan-factor", type=float, default=1.3, help="expected cost of later steps vs the probe's")
     ap.add_argument("--tiny", action="store_true", help="a minute-long smoke run for CPUs")
@@ -500,7 +571,7 @@ def main():
             steps = step
             break
         refill()
-        ids, w = pending.popleft().get()
+        ids, w, ev = pending.popleft().get()
         if step == 10:
             t10 = time.time()  # the first steps include the workers' start
         if step == probe and args.steps == 0:
@@ -530,11 +601,16 @@ def main():
             after = (~ans) & (rows > first[:, None])
             end = torch.where(after.any(1), after.float().argmax(dim=1), torch.full_like(first, wt.shape[1]))
             wt = ((rows >= first[:, None]) & (rows < end[:, None])).float()
-            skip = SkipState(first + 1, x.shape[1], device, preset, scale=draw.uniform(0.6, 1.4))
+            skip = SkipState(first + 1, x.shape[1], device, preset, scale=draw.uniform(0.6, 1.4),
+                             evidence=torch.from_numpy(ev).to(device, non_blocking=True),
+                             probe_target=args.probe_target)
         with torch.autocast(device.type, dtype=torch.bfloat16):
             logits = model(x, skip)
         ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.view(-1), reduction="none")
         loss = (ce * wt.view(-1)).sum() / wt.sum()
+        probe_loss = torch.stack(skip.probe_losses).mean() if skip is not None and skip.probe_losses else None
+        if probe_loss is not None:
+            loss = loss + args.probe_weight * probe_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -546,7 +622,11 @@ def main():
             rec = {"step": step, "seconds": round(time.time() - t0, 1), "length": ids.shape[1] - 1,
                    "spts": skip is not None,
                    "loss": round(loss.item(), 4), "answer_loss": round(ans_loss, 4),
-                   "answer_token_accuracy": round(acc, 4), "lr": round(lr, 6), "grad_norm": round(gn.item(), 3)}
+                   "answer_token_accuracy": round(acc, 4), "lr": round(lr, 6), "grad_norm": round(gn.item(), 3),
+                   **({"probe_loss": round(probe_loss.item(), 4)} if probe_loss is not None else {}),
+                   **({"evidence_recall": round(sum(sum(r) for r in skip.recall.values())
+                                                / max(1, sum(len(r) for r in skip.recall.values())), 3)}
+                      if skip is not None and skip.recall else {})}
             log.write(json.dumps(rec) + "\n")
             log.flush()
             print(rec, flush=True)
@@ -561,6 +641,7 @@ def main():
     summary = {"parameters": params, "stage": stage, "init": args.init, "steps": steps, "tokens_per_step": TOKENS_PER_STEP, "seed": args.seed,
                "lr": args.lr, "train_seconds": round(train_seconds), "config": cfg,
                **({"skip_train": args.skip_train, "skip_preset": preset} if args.skip_train > 0 else {}),
+               **({"probe_target": args.probe_target, "probe_weight": args.probe_weight} if args.probe_target > 0 else {}),
                "export_max_logit_diff": diff, "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
                "torch": torch.__version__}
     ship(out, args.ship, summary)  # the model leaves before the evaluation, in case time runs out
