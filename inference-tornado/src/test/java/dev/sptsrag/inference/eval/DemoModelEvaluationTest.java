@@ -18,12 +18,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The reduced evaluation CI runs on the committed demo model (models/demo-16m-f16.gguf): fresh samples
  * from the Java generators, held-out filler, greedy answers scored by string match.
  *
- * <p>Asserted: under FULL the model answers single-needle retrieval and record questions at 2K and 4K
- * (issue 5's bar is ≥ 90 %, here per family over both lengths), the {@code demo} skip preset executes at most 60 % of FULL's prefill
- * FLOPs at 4K, SPTS keeps most single needles, and the layer's own probe (SPTS) keeps at least as many
- * answers as the previous layer's (the LazyLLM-style baseline) at the same budgets. Not asserted: issue 5's
- * "SPTS keeps ≥ 95 % of FULL" — the demo model does not reach it (record questions lose most;
- * docs/evaluation.md).
+ * <p>Asserted (issue 5): under FULL the model answers single-needle retrieval and record questions at 2K and
+ * 4K (≥ 90 %, per family over both lengths); at the {@code demo} skip preset SPTS executes at most 60 % of
+ * FULL's prefill FLOPs in every cell and keeps at least 95 % of FULL's accuracy over the reduced evaluation
+ * (those two families at 2K and 4K); and the layer's own probe (SPTS) keeps at least as many answers as the
+ * previous layer's (the LazyLLM-style baseline) at the same budgets. The families and lengths where SPTS keeps
+ * less (rag_records at 4K, everything from 8K) are in docs/evaluation.md's full table.
  */
 class DemoModelEvaluationTest {
     private static final Path MODEL = Path.of("..", "models", "demo-16m-f16.gguf");
@@ -33,7 +33,7 @@ class DemoModelEvaluationTest {
      * KV, and the last token's probe ranks the answer's first token high but the ones after it low. Spans
      * ({@code spanTokens} 12) keep the followers of a chosen token; on these samples that brought the
      * answers back on the stage-3 model (75 % without spans, 100 % with them), and on the committed model
-     * (trained with SPTS steps, spans of 48): 37.5 % without, 100 % with.
+     * (trained with SPTS steps, spans of 48, and the probe loss): 50 % without, 100 % with.
      */
     @Test
     void spansKeepTheTokensADecodeCopies() {
@@ -71,28 +71,28 @@ class DemoModelEvaluationTest {
                     .run(samples, List.of(EvalMode.FULL, EvalMode.SPTS, EvalMode.PREV_LAYER),
                             SkipBudget.preset("demo", m.config()), EvalRunner.Listener.NONE);
             System.out.println(report.table());
-            double needles = 0;
             Map<EvalMode, Double> overall = new TreeMap<>();
             Map<String, Double> full = new TreeMap<>();
             for (EvalCell c : report.cells()) {
                 if (c.mode() == EvalMode.FULL) {
                     full.merge(c.task(), c.accuracy() / 2, Double::sum);
-                } else if (c.length() == 4096) {
-                    assertTrue(c.flopsVsFull() <= 0.6, c.mode() + " at 4K executes " + c.flopsVsFull() + " of FULL");
-                }
-                if (c.task().equals("niah_single") && c.mode() == EvalMode.SPTS) {
-                    needles += c.accuracy() / 2;
+                } else {
+                    assertTrue(c.flopsVsFull() <= 0.6, c.mode() + " on " + c.task() + " at " + c.length() + " executes "
+                            + c.flopsVsFull() + " of FULL's prefill FLOPs");
                 }
                 overall.merge(c.mode(), c.accuracy() / 4, Double::sum);
             }
-            // Five samples a cell is a coarse check: FULL is held to the bar per family over 2K and 4K (one miss in
-            // ten allowed); the 50-sample table has records_qa and niah_single at 100 % at both lengths.
+            // FULL is held to the bar per family over 2K and 4K (one miss in ten allowed).
             full.forEach((task, accuracy) -> assertTrue(accuracy >= 90, "FULL on " + task + " at 2K-4K: " + accuracy + " %"));
-            // Here: needles 80 / 100 %, over all four cells SPTS 65 % against the baseline's 55 %; on the H200 with
-            // 50 samples a cell: needles 76 / 90 %, and SPTS at or above the baseline at every length from 2K.
-            assertTrue(needles >= 70, "SPTS on single needles at 2K-4K: " + needles + " %");
-            assertTrue(overall.get(EvalMode.SPTS) >= overall.get(EvalMode.PREV_LAYER),
-                    "SPTS " + overall.get(EvalMode.SPTS) + " %, previous-layer baseline " + overall.get(EvalMode.PREV_LAYER) + " %");
+            // Here: SPTS 95 % (one record question at 4K missed), FULL 100 %, the baseline 65 %. The 50-sample table
+            // (H200) has SPTS at 100 / 100 % on needles and 98 / 82 % on records at 2K / 4K against FULL's 100 / 100 and
+            // 98 / 98 %: 0.96 of FULL over these four cells, the baseline 0.69.
+            double spts = overall.get(EvalMode.SPTS);
+            double fullOverall = overall.get(EvalMode.FULL);
+            assertTrue(spts >= 0.95 * fullOverall, "SPTS keeps " + spts + " % against FULL's " + fullOverall
+                    + " % (issue 5: at least 95 % of FULL's)");
+            assertTrue(spts >= overall.get(EvalMode.PREV_LAYER),
+                    "SPTS " + spts + " %, previous-layer baseline " + overall.get(EvalMode.PREV_LAYER) + " %");
         }
     }
 }
