@@ -178,6 +178,13 @@ class SkipState:
         return torch.where(skipping, top & self.candidates, self.candidates)
 
 
+def pool_spans(scores, span):
+    """Each row's score becomes the best of itself and the `span` rows before it (SkipBudget.spanTokens)."""
+    if span <= 0:
+        return scores
+    return F.max_pool1d(F.pad(scores[:, None, :], (span, 0)), span + 1, stride=1)[:, 0, :]
+
+
 def skip_block(blk, x, cos, sin, st, layer):
     """One block as an SPTS prefill (then its decode) runs it, batched with masks: the last prompt row's query
     probes every candidate's key (mean over heads of the softmax), scores are pooled over spans, the
@@ -199,6 +206,7 @@ def skip_block(blk, x, cos, sin, st, layer):
         ql = q[torch.arange(b, device=x.device), :, st.prompts - 1, :]  # [b, heads, hd]
         logit = torch.einsum("bhd,bhnd->bhn", ql.float(), k.float()) / math.sqrt(blk.hd)
         probe = torch.softmax(logit.masked_fill(~st.candidates[:, None, :], float("-inf")), dim=-1).mean(1)
+        pooled = pool_spans(probe, st.p["span"])
         if st.probe_target > 0 and st.evidence is not None:
             # the probe learns to find what the answer is read from: a hinge on the log of its mass there
             # (each passage its share: the citation's header as much as the record)
@@ -207,9 +215,6 @@ def skip_block(blk, x, cos, sin, st, layer):
             found = present.sum(1) > 0
             # and every evidence row, scored as the selection scores it (pooled over spans), within the rows this
             # layer keeps, by a factor of two over the last one kept
-            pooled = probe
-            if st.p["span"] > 0:
-                pooled = F.max_pool1d(F.pad(probe[:, None, :], (st.p["span"], 0)), st.p["span"] + 1, stride=1)[:, 0, :]
             kept = torch.topk(pooled.detach().masked_fill(~st.candidates, float("-inf")),
                               min(budget, n), dim=1).values[:, -1:].clamp(min=1e-9)
             rows = st.evidence & st.candidates
@@ -222,11 +227,7 @@ def skip_block(blk, x, cos, sin, st, layer):
                     loss = loss + (short.sum(1) / rows.sum(1).clamp(min=1))[skipping].mean()
                 st.probe_losses.append(loss)
     with torch.no_grad():
-        probe = probe.detach()
-        span = st.p["span"]
-        if span > 0:  # each row takes the best score of itself and the span rows before it
-            probe = F.max_pool1d(F.pad(probe[:, None, :], (span, 0)), span + 1, stride=1)[:, 0, :]
-        probe = probe.masked_fill(~st.candidates, 0.0)
+        probe = pooled.detach().masked_fill(~st.candidates, 0.0)
         st.scores = probe
         active = st.choose(probe, budget)
         has = st.evidence.any(1) if st.evidence is not None else None
