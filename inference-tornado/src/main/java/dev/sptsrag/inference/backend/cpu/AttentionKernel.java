@@ -1,6 +1,7 @@
 package dev.sptsrag.inference.backend.cpu;
 
 import dev.sptsrag.inference.backend.AttentionShape;
+import dev.sptsrag.inference.simd.LaneSums;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -125,22 +126,16 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@code s[i] = exp(s[i] - max)}, returning the sum. */
+    /** {@code s[i] = exp(s[i] - max)}, returning the sum (in LaneSums' fixed order). */
     private static float expInPlace(float[] s, int n, float max) {
-        FloatVector sum = FloatVector.zero(S);
         int i = 0;
         for (; i < S.loopBound(n); i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, s, i).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(s, i);
-            sum = sum.add(e);
+            FloatVector.fromArray(S, s, i).sub(max).lanewise(VectorOperators.EXP).intoArray(s, i);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float e = (float) Math.exp(s[i] - max);
-            s[i] = e;
-            total += e;
+            s[i] = (float) Math.exp(s[i] - max);
         }
-        return total;
+        return LaneSums.sum(s, 0, n);
     }
 
     private void accumulate(int oBase, long valueByte, int headDim, float p) {

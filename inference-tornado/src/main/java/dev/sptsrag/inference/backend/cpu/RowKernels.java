@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.backend.cpu;
 
+import dev.sptsrag.inference.simd.LaneSums;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -27,13 +28,8 @@ final class RowKernels {
         public void run(int start, int end, int worker) {
             for (int r = start; r < end; r++) {
                 int base = r * cols;
-                FloatVector acc = FloatVector.zero(S);
-                for (int i = 0; i < cols; i += S.length()) {
-                    VectorMask<Float> m = S.indexInRange(i, cols);
-                    FloatVector v = FloatVector.fromArray(S, x, base + i, m);
-                    acc = v.fma(v, acc);
-                }
-                float ss = acc.reduceLanes(VectorOperators.ADD) / cols;
+                // Fixed order of additions: the same floats in every JIT tier (LaneSums says why).
+                float ss = LaneSums.dot(x, base, x, base, cols) / cols;
                 float scale = (float) (1.0 / Math.sqrt(ss + eps));
                 for (int i = 0; i < cols; i += S.length()) {
                     VectorMask<Float> m = S.indexInRange(i, cols);

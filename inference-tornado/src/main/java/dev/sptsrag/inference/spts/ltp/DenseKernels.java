@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.spts.ltp;
 
+import dev.sptsrag.inference.simd.LaneSums;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -17,32 +18,14 @@ final class DenseKernels {
     private DenseKernels() {
     }
 
-    /** {@code Σ a[aOff + i] · b[bOff + i]} for i below n. */
+    /** {@code Σ a[aOff + i] · b[bOff + i]} for i below n, in a fixed order of additions. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += a[aOff + i] * b[bOff + i];
-        }
-        return sum;
+        return LaneSums.dot(a, aOff, b, bOff, n);
     }
 
-    /** {@code Σ a[aOff + i] · b[bOff + i]} for i below n. */
+    /** {@code Σ a[aOff + i] · b[bOff + i]} for i below n, in a fixed order of additions. */
     static double dot(double[] a, int aOff, double[] b, int bOff, int n) {
-        DoubleVector acc = DoubleVector.zero(D);
-        int i = 0;
-        for (int end = D.loopBound(n); i < end; i += D.length()) {
-            acc = DoubleVector.fromArray(D, a, aOff + i).fma(DoubleVector.fromArray(D, b, bOff + i), acc);
-        }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += a[aOff + i] * b[bOff + i];
-        }
-        return sum;
+        return LaneSums.dot(a, aOff, b, bOff, n);
     }
 
     /** {@code y[yOff + i] += alpha · x[xOff + i]} for i below n. */
