@@ -5,6 +5,8 @@
 #   bench  — measured ceilings (floors.py), the engine's bench on synthetic llama-3.1-8b, the PyTorch baseline
 #   all    — both
 #   ltp    — the LTP proxy on the GPU (CudaLowRankProxyTest) and a CPU calibration of synthetic llama-3.1-8b
+#   cpu    — the CPU backend's contract tests and the fixed-order lane sums (LaneSumsTest) on this host's CPU
+#            (AVX-512 here, where C2's reduceLanes is unordered; the development machines may have only AVX2)
 #   prepare — only unpacks the runtime (a first call that carries it; a second, warm call then carries a model)
 #   eval   — the evaluation table (docs/evaluation.md) of EVAL_MODEL on the GPU, one `spts eval` per length
 #            (EVAL_PARALLEL=1: all lengths at once, each its own JVM — faster, but the evals then share the
@@ -65,6 +67,19 @@ if [ "$mode" = check ] || [ "$mode" = all ]; then
     note "generate --backend cuda $m: $(tail -1 "$OUT/generate-$m.txt")"
   done
   note "check took $(( $(date +%s) - t0 )) s"
+fi
+
+if [ "$mode" = cpu ]; then
+  note "host CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(grep -m1 -o 'avx512f' /proc/cpuinfo || echo 'no avx512f')"
+  TEST_CP="$CP:$carry/app/engine-tests.jar:inference-tornado/src/test/resources"
+  for round in 1 2 3; do # three JVMs: each starts cold, so first calls run interpreted
+    $JAVA -jar "$carry/junit-console.jar" execute --class-path "$TEST_CP" \
+        --select-class dev.sptsrag.inference.simd.LaneSumsTest \
+        --select-class dev.sptsrag.inference.backend.cpu.CpuBackendContractTest \
+        --select-class dev.sptsrag.inference.spts.SptsEngineTest \
+        --details=summary --disable-banner > "$OUT/junit-cpu-$round.txt" 2>&1
+    note "cpu junit round $round: $(grep -E 'tests (successful|failed)' "$OUT/junit-cpu-$round.txt" | tr -s ' ' | tr '\n' ' ')"
+  done
 fi
 
 if [ "$mode" = prepare ]; then
