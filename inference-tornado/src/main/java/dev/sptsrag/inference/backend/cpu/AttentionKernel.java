@@ -9,21 +9,32 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
- * Causal attention over a position-tagged KV cache, one (query row, head) pair per work item:
- * scores {@code q·k · scale} for the visible slots, a max-subtracted softmax, and the weighted sum of
- * values. Invisible slots (later positions, or outside the sliding window) get probability zero.
- * Each worker owns a score buffer as long as the cache, so nothing is allocated per call.
+ * Causal attention over a position-tagged KV cache: scores {@code q·k · scale} for the visible slots,
+ * a max-subtracted softmax, and the weighted sum of values. Invisible slots (later positions, or
+ * outside the sliding window) get probability zero.
+ *
+ * <p>A work item is one head of four consecutive query rows (a prefill block) or of one row (decode,
+ * and the rows left over): each key and value vector read from the cache then serves four rows, so a
+ * long prompt streams the cache a quarter as often. Every row goes through the same operations in the
+ * same order either way, so its output does not depend on which rows shared its block.
+ *
+ * <p>Each worker owns four score buffers as long as the cache, so nothing is allocated per call.
  */
 final class AttentionKernel implements ThreadTeam.RangeTask {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /** Query rows per prefill block. */
+    static final int BLOCK = 4;
 
     private float[][] scores = new float[0][];
 
     private float[] q;
     private int qCols;
     private int[] queryPositions;
+    private int rows;
     private MemorySegment keys;
     private MemorySegment values;
     private int[] slotPositions;
@@ -33,7 +44,7 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
     private float[] out;
     private int outCols;
 
-    /** Makes sure each of {@code workers} has a score buffer of at least {@code capacity} floats. */
+    /** Makes sure each of {@code workers} has {@link #BLOCK} score buffers of {@code capacity} floats. */
     void reserve(int workers, int capacity) {
         if (scores.length < workers) {
             float[][] grown = new float[workers][];
@@ -41,15 +52,16 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
             scores = grown;
         }
         for (int w = 0; w < workers; w++) {
-            if (scores[w] == null || scores[w].length < capacity) {
-                scores[w] = new float[capacity];
+            if (scores[w] == null || scores[w].length < (long) BLOCK * capacity) {
+                scores[w] = new float[BLOCK * capacity];
             }
         }
     }
 
-    void set(CpuActivations q, int[] queryPositions, CpuKvCacheLayer cache, int slotCount, AttentionShape shape,
-             CpuActivations out) {
+    void set(CpuActivations q, int rows, int[] queryPositions, CpuKvCacheLayer cache, int slotCount,
+             AttentionShape shape, CpuActivations out) {
         this.q = q.data();
+        this.rows = rows;
         this.qCols = q.cols();
         this.queryPositions = queryPositions;
         this.keys = cache.keys();
@@ -71,49 +83,166 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         queryPositions = null;
     }
 
+    /** Work items for {@code rows} query rows of {@code heads} heads: blocks of four, then single rows. */
+    static int items(int rows, int heads) {
+        return (rows / BLOCK + rows % BLOCK) * heads;
+    }
+
     @Override
     public void run(int start, int end, int worker) {
         float[] s = scores[worker];
         int heads = shape.headCount();
+        int blockItems = rows / BLOCK * heads;
+        for (int item = start; item < end; item++) {
+            if (item < blockItems) {
+                block(item / heads * BLOCK, item % heads, s);
+            } else {
+                int rest = item - blockItems;
+                single(rows / BLOCK * BLOCK + rest / heads, rest % heads, s);
+            }
+        }
+    }
+
+    /** One head of one query row. */
+    private void single(int r, int h, float[] s) {
         int headDim = shape.headDim();
-        int group = shape.groupSize();
         int window = shape.slidingWindow();
         float scale = shape.scale();
-        for (int item = start; item < end; item++) {
-            int r = item / heads;
-            int h = item % heads;
-            int kvOffset = (h / group) * headDim;
-            int qBase = r * qCols + h * headDim;
-            int pos = queryPositions[r];
-            float max = Float.NEGATIVE_INFINITY;
-            for (int slot = 0; slot < slotCount; slot++) {
-                int kp = slotPositions[slot];
-                if (kp > pos || (window > 0 && pos - kp >= window)) {
-                    s[slot] = Float.NEGATIVE_INFINITY;
-                    continue;
+        int kvOffset = (h / shape.groupSize()) * headDim;
+        int qBase = r * qCols + h * headDim;
+        int pos = queryPositions[r];
+        float max = Float.NEGATIVE_INFINITY;
+        for (int slot = 0; slot < slotCount; slot++) {
+            int kp = slotPositions[slot];
+            if (kp > pos || (window > 0 && pos - kp >= window)) {
+                s[slot] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
+            float score = dot(qBase, ((long) slot * kvDim + kvOffset) * 4L, headDim) * scale;
+            s[slot] = score;
+            if (score > max) {
+                max = score;
+            }
+        }
+        int oBase = r * outCols + h * headDim;
+        for (int d = 0; d < headDim; d++) {
+            out[oBase + d] = 0f;
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            return; // nothing visible: a zero output (cannot happen for a token that sees itself)
+        }
+        float sum = expInPlace(s, 0, slotCount, max);
+        float inv = 1f / sum;
+        for (int slot = 0; slot < slotCount; slot++) {
+            float p = s[slot];
+            if (p != 0f) {
+                accumulate(oBase, ((long) slot * kvDim + kvOffset) * 4L, headDim, p * inv);
+            }
+        }
+    }
+
+    /**
+     * One head of query rows {@code r0 .. r0 + 3}: the operations of {@link #single} for each row, with
+     * each key and value vector loaded once for the four. Row i's scores live at {@code s[i · slotCount ..]}.
+     */
+    private void block(int r0, int h, float[] s) {
+        int headDim = shape.headDim();
+        int window = shape.slidingWindow();
+        float scale = shape.scale();
+        int kvOffset = (h / shape.groupSize()) * headDim;
+        int q0 = r0 * qCols + h * headDim, q1 = q0 + qCols, q2 = q1 + qCols, q3 = q2 + qCols;
+        int p0 = queryPositions[r0], p1 = queryPositions[r0 + 1], p2 = queryPositions[r0 + 2], p3 = queryPositions[r0 + 3];
+        int s1 = slotCount, s2 = 2 * slotCount, s3 = 3 * slotCount;
+        float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
+        for (int slot = 0; slot < slotCount; slot++) {
+            int kp = slotPositions[slot];
+            boolean v0 = kp <= p0 && (window <= 0 || p0 - kp < window);
+            boolean v1 = kp <= p1 && (window <= 0 || p1 - kp < window);
+            boolean v2 = kp <= p2 && (window <= 0 || p2 - kp < window);
+            boolean v3 = kp <= p3 && (window <= 0 || p3 - kp < window);
+            if (!(v0 | v1 | v2 | v3)) {
+                s[slot] = s[s1 + slot] = s[s2 + slot] = s[s3 + slot] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
+            long keyByte = ((long) slot * kvDim + kvOffset) * 4L;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < headDim; d += S.length()) {
+                VectorMask<Float> m = S.indexInRange(d, headDim);
+                FloatVector k = FloatVector.fromMemorySegment(S, keys, keyByte + d * 4L, ByteOrder.LITTLE_ENDIAN, m);
+                a0 = FloatVector.fromArray(S, q, q0 + d, m).fma(k, a0);
+                a1 = FloatVector.fromArray(S, q, q1 + d, m).fma(k, a1);
+                a2 = FloatVector.fromArray(S, q, q2 + d, m).fma(k, a2);
+                a3 = FloatVector.fromArray(S, q, q3 + d, m).fma(k, a3);
+            }
+            float c0 = v0 ? a0.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
+            float c1 = v1 ? a1.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
+            float c2 = v2 ? a2.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
+            float c3 = v3 ? a3.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
+            s[slot] = c0;
+            s[s1 + slot] = c1;
+            s[s2 + slot] = c2;
+            s[s3 + slot] = c3;
+            if (c0 > m0) {
+                m0 = c0;
+            }
+            if (c1 > m1) {
+                m1 = c1;
+            }
+            if (c2 > m2) {
+                m2 = c2;
+            }
+            if (c3 > m3) {
+                m3 = c3;
+            }
+        }
+        int o0 = r0 * outCols + h * headDim, o1 = o0 + outCols, o2 = o1 + outCols, o3 = o2 + outCols;
+        for (int d = 0; d < headDim; d++) {
+            out[o0 + d] = 0f;
+            out[o1 + d] = 0f;
+            out[o2 + d] = 0f;
+            out[o3 + d] = 0f;
+        }
+        // A row that sees nothing keeps a zero output and zero weights (cannot happen for a token that
+        // sees itself); the others get their softmax weights, already divided by their sums.
+        float w0 = weights(s, 0, m0), w1 = weights(s, s1, m1), w2 = weights(s, s2, m2), w3 = weights(s, s3, m3);
+        for (int slot = 0; slot < slotCount; slot++) {
+            float e0 = s[slot], e1 = s[s1 + slot], e2 = s[s2 + slot], e3 = s[s3 + slot];
+            if (e0 == 0f && e1 == 0f && e2 == 0f && e3 == 0f) {
+                continue;
+            }
+            float f0 = e0 * w0, f1 = e1 * w1, f2 = e2 * w2, f3 = e3 * w3;
+            long valueByte = ((long) slot * kvDim + kvOffset) * 4L;
+            for (int d = 0; d < headDim; d += S.length()) {
+                VectorMask<Float> m = S.indexInRange(d, headDim);
+                FloatVector v = FloatVector.fromMemorySegment(S, values, valueByte + d * 4L, ByteOrder.LITTLE_ENDIAN, m);
+                // Rows whose weight is 0 add nothing, as single() skips them; x + 0·v = x for finite v.
+                if (e0 != 0f) {
+                    v.mul(f0).add(FloatVector.fromArray(S, out, o0 + d, m)).intoArray(out, o0 + d, m);
                 }
-                float score = dot(qBase, ((long) slot * kvDim + kvOffset) * 4L, headDim) * scale;
-                s[slot] = score;
-                if (score > max) {
-                    max = score;
+                if (e1 != 0f) {
+                    v.mul(f1).add(FloatVector.fromArray(S, out, o1 + d, m)).intoArray(out, o1 + d, m);
                 }
-            }
-            int oBase = r * outCols + h * headDim;
-            for (int d = 0; d < headDim; d++) {
-                out[oBase + d] = 0f;
-            }
-            if (max == Float.NEGATIVE_INFINITY) {
-                continue; // nothing visible: a zero output (cannot happen for a token that sees itself)
-            }
-            float sum = expInPlace(s, slotCount, max);
-            float inv = 1f / sum;
-            for (int slot = 0; slot < slotCount; slot++) {
-                float p = s[slot];
-                if (p != 0f) {
-                    accumulate(oBase, ((long) slot * kvDim + kvOffset) * 4L, headDim, p * inv);
+                if (e2 != 0f) {
+                    v.mul(f2).add(FloatVector.fromArray(S, out, o2 + d, m)).intoArray(out, o2 + d, m);
+                }
+                if (e3 != 0f) {
+                    v.mul(f3).add(FloatVector.fromArray(S, out, o3 + d, m)).intoArray(out, o3 + d, m);
                 }
             }
         }
+    }
+
+    /**
+     * Turns one row's scores at {@code s[from .. from + slotCount)} into {@code exp(score − max)} and
+     * returns {@code 1 / Σ}, the factor {@link #single} applies; 0 for a row that sees nothing (its
+     * scores become 0 too).
+     */
+    private float weights(float[] s, int from, float max) {
+        if (max == Float.NEGATIVE_INFINITY) {
+            Arrays.fill(s, from, from + slotCount, 0f);
+            return 0f;
+        }
+        return 1f / expInPlace(s, from, slotCount, max);
     }
 
     private float dot(int qBase, long keyByte, int headDim) {
@@ -126,16 +255,16 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@code s[i] = exp(s[i] - max)}, returning the sum (in LaneSums' fixed order). */
-    private static float expInPlace(float[] s, int n, float max) {
+    /** {@code s[from + i] = exp(s[from + i] - max)} for i below n, returning the sum (in LaneSums' fixed order). */
+    private static float expInPlace(float[] s, int from, int n, float max) {
         int i = 0;
         for (; i < S.loopBound(n); i += S.length()) {
-            FloatVector.fromArray(S, s, i).sub(max).lanewise(VectorOperators.EXP).intoArray(s, i);
+            FloatVector.fromArray(S, s, from + i).sub(max).lanewise(VectorOperators.EXP).intoArray(s, from + i);
         }
         for (; i < n; i++) {
-            s[i] = (float) Math.exp(s[i] - max);
+            s[from + i] = (float) Math.exp(s[from + i] - max);
         }
-        return LaneSums.sum(s, 0, n);
+        return LaneSums.sum(s, from, n);
     }
 
     private void accumulate(int oBase, long valueByte, int headDim, float p) {

@@ -206,8 +206,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
                           AttentionShape shape, Activations out) {
-        attention.set((CpuActivations) q, positions, (CpuKvCacheLayer) cache, slotCount, shape, (CpuActivations) out);
-        team.run(attention, rows * shape.headCount(), 1);
+        attention.set((CpuActivations) q, rows, positions, (CpuKvCacheLayer) cache, slotCount, shape, (CpuActivations) out);
+        team.run(attention, AttentionKernel.items(rows, shape.headCount()), 1);
         attention.clear();
     }
 
@@ -473,7 +473,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public long workspaceBytes(int maxRows, int maxCols, int maxSlots, int headCount, int headDim) {
-        return (long) team.size() * maxSlots * 4; // attention scores per worker
+        return (long) team.size() * AttentionKernel.BLOCK * maxSlots * 4; // attention scores per worker
     }
 
     @Override
