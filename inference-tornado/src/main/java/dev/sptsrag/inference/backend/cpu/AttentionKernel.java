@@ -16,17 +16,19 @@ import java.util.Arrays;
  * a max-subtracted softmax, and the weighted sum of values. Invisible slots (later positions, or
  * outside the sliding window) get probability zero.
  *
- * <p>A work item is one head of four consecutive query rows (a prefill block) or of one row (decode,
- * and the rows left over): each key and value vector read from the cache then serves four rows, so a
- * long prompt streams the cache a quarter as often. Every row goes through the same operations in the
- * same order either way, so its output does not depend on which rows shared its block.
+ * <p>The (query row, head) pairs that read the same KV head are taken four at a time: a work item is
+ * such a block, or one pair left over. Pairs are ordered row by row within a KV head's group of query
+ * heads, so a prefill block is a row's group heads and the next rows', and a decode block (one row) is
+ * four heads of a grouped-query group. Each key and value vector read from the cache then serves four
+ * pairs: the cache is streamed a quarter as often. Every pair goes through the same operations in the
+ * same order either way, so its output does not depend on which pairs shared its block.
  *
  * <p>Each worker owns four score buffers as long as the cache, so nothing is allocated per call.
  */
 final class AttentionKernel implements ThreadTeam.RangeTask {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    /** Query rows per prefill block. */
+    /** (Query row, head) pairs per block. */
     static final int BLOCK = 4;
 
     private float[][] scores = new float[0][];
@@ -83,22 +85,27 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         queryPositions = null;
     }
 
-    /** Work items for {@code rows} query rows of {@code heads} heads: blocks of four, then single rows. */
-    static int items(int rows, int heads) {
-        return (rows / BLOCK + rows % BLOCK) * heads;
+    /** Work items for {@code rows} query rows: per KV head, its blocks of four pairs, then the pairs left over. */
+    static int items(int rows, AttentionShape shape) {
+        int pairs = rows * shape.groupSize();
+        return (pairs / BLOCK + pairs % BLOCK) * (shape.headCount() / shape.groupSize());
     }
 
     @Override
     public void run(int start, int end, int worker) {
         float[] s = scores[worker];
-        int heads = shape.headCount();
-        int blockItems = rows / BLOCK * heads;
+        int group = shape.groupSize();
+        int pairs = rows * group;
+        int blocks = pairs / BLOCK;
+        int perKvHead = blocks + pairs % BLOCK;
         for (int item = start; item < end; item++) {
-            if (item < blockItems) {
-                block(item / heads * BLOCK, item % heads, s);
+            int kvHead = item / perKvHead;
+            int j = item % perKvHead;
+            if (j < blocks) {
+                block(kvHead, j * BLOCK, s);
             } else {
-                int rest = item - blockItems;
-                single(rows / BLOCK * BLOCK + rest / heads, rest % heads, s);
+                int pair = blocks * BLOCK + (j - blocks);
+                single(pair / group, kvHead * group + pair % group, s);
             }
         }
     }
@@ -142,16 +149,23 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
     }
 
     /**
-     * One head of query rows {@code r0 .. r0 + 3}: the operations of {@link #single} for each row, with
-     * each key and value vector loaded once for the four. Row i's scores live at {@code s[i · slotCount ..]}.
+     * Pairs {@code first .. first + 3} of KV head {@code kvHead} (pair t: row t / group, head
+     * kvHead · group + t % group): the operations of {@link #single} for each, with each key and value
+     * vector loaded once for the four. Pair i's scores live at {@code s[i · slotCount ..]}.
      */
-    private void block(int r0, int h, float[] s) {
+    private void block(int kvHead, int first, float[] s) {
         int headDim = shape.headDim();
         int window = shape.slidingWindow();
         float scale = shape.scale();
-        int kvOffset = (h / shape.groupSize()) * headDim;
-        int q0 = r0 * qCols + h * headDim, q1 = q0 + qCols, q2 = q1 + qCols, q3 = q2 + qCols;
-        int p0 = queryPositions[r0], p1 = queryPositions[r0 + 1], p2 = queryPositions[r0 + 2], p3 = queryPositions[r0 + 3];
+        int group = shape.groupSize();
+        int kvOffset = kvHead * headDim;
+        int h0 = kvHead * group;
+        int r0 = first / group, r1 = (first + 1) / group, r2 = (first + 2) / group, r3 = (first + 3) / group;
+        int c0h = h0 + first % group, c1h = h0 + (first + 1) % group, c2h = h0 + (first + 2) % group,
+                c3h = h0 + (first + 3) % group;
+        int q0 = r0 * qCols + c0h * headDim, q1 = r1 * qCols + c1h * headDim, q2 = r2 * qCols + c2h * headDim,
+                q3 = r3 * qCols + c3h * headDim;
+        int p0 = queryPositions[r0], p1 = queryPositions[r1], p2 = queryPositions[r2], p3 = queryPositions[r3];
         int s1 = slotCount, s2 = 2 * slotCount, s3 = 3 * slotCount;
         float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
         for (int slot = 0; slot < slotCount; slot++) {
@@ -195,7 +209,8 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
                 m3 = c3;
             }
         }
-        int o0 = r0 * outCols + h * headDim, o1 = o0 + outCols, o2 = o1 + outCols, o3 = o2 + outCols;
+        int o0 = r0 * outCols + c0h * headDim, o1 = r1 * outCols + c1h * headDim, o2 = r2 * outCols + c2h * headDim,
+                o3 = r3 * outCols + c3h * headDim;
         for (int d = 0; d < headDim; d++) {
             out[o0 + d] = 0f;
             out[o1 + d] = 0f;

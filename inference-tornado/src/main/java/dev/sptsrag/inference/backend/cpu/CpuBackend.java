@@ -207,7 +207,7 @@ public final class CpuBackend implements Backend {
     public void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
                           AttentionShape shape, Activations out) {
         attention.set((CpuActivations) q, rows, positions, (CpuKvCacheLayer) cache, slotCount, shape, (CpuActivations) out);
-        team.run(attention, AttentionKernel.items(rows, shape.headCount()), 1);
+        team.run(attention, AttentionKernel.items(rows, shape), 1);
         attention.clear();
     }
 
