@@ -46,7 +46,7 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
     private float[] out;
     private int outCols;
 
-    /** Makes sure each of {@code workers} has {@link #BLOCK} score buffers of {@code capacity} floats. */
+    /** Makes sure each of {@code workers} has {@link #BLOCK} score rows of {@code capacity} floats (and their maxima). */
     void reserve(int workers, int capacity) {
         if (scores.length < workers) {
             float[][] grown = new float[workers][];
@@ -54,8 +54,8 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
             scores = grown;
         }
         for (int w = 0; w < workers; w++) {
-            if (scores[w] == null || scores[w].length < (long) BLOCK * capacity) {
-                scores[w] = new float[BLOCK * capacity];
+            if (scores[w] == null || scores[w].length < (long) BLOCK * capacity + BLOCK) {
+                scores[w] = new float[BLOCK * capacity + BLOCK]; // + the block's four maxima
             }
         }
     }
@@ -88,7 +88,12 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
     /** Work items for {@code rows} query rows: per KV head, its blocks of four pairs, then the pairs left over. */
     static int items(int rows, AttentionShape shape) {
         int pairs = rows * shape.groupSize();
-        return (pairs / BLOCK + pairs % BLOCK) * (shape.headCount() / shape.groupSize());
+        return (blocks(pairs, shape) + pairs - blocks(pairs, shape) * BLOCK) * (shape.headCount() / shape.groupSize());
+    }
+
+    /** Blocks among a KV head's pairs: none when the head dimension is not a whole number of vectors. */
+    private static int blocks(int pairs, AttentionShape shape) {
+        return shape.headDim() % S.length() == 0 ? pairs / BLOCK : 0;
     }
 
     @Override
@@ -96,8 +101,8 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         float[] s = scores[worker];
         int group = shape.groupSize();
         int pairs = rows * group;
-        int blocks = pairs / BLOCK;
-        int perKvHead = blocks + pairs % BLOCK;
+        int blocks = blocks(pairs, shape);
+        int perKvHead = blocks + pairs - blocks * BLOCK;
         for (int item = start; item < end; item++) {
             int kvHead = item / perKvHead;
             int j = item % perKvHead;
@@ -151,98 +156,105 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
     /**
      * Pairs {@code first .. first + 3} of KV head {@code kvHead} (pair t: row t / group, head
      * kvHead · group + t % group): the operations of {@link #single} for each, with each key and value
-     * vector loaded once for the four. Pair i's scores live at {@code s[i · slotCount ..]}.
+     * vector loaded once for the four. Pair i's scores live at {@code s[i · slotCount ..]}, its maximum at
+     * {@code s[4 · slotCount + i]}.
+     *
+     * <p>Split in three methods with unmasked loads (blocks are used only when the head dimension is a
+     * whole number of vectors): one large method with masked loads fell back to C1's non-intrinsified
+     * vector code for minutes under the CI evaluation, where C2 had compiled it in short benchmarks.
      */
     private void block(int kvHead, int first, float[] s) {
         int headDim = shape.headDim();
-        int window = shape.slidingWindow();
-        float scale = shape.scale();
         int group = shape.groupSize();
-        int kvOffset = kvHead * headDim;
         int h0 = kvHead * group;
         int r0 = first / group, r1 = (first + 1) / group, r2 = (first + 2) / group, r3 = (first + 3) / group;
-        int c0h = h0 + first % group, c1h = h0 + (first + 1) % group, c2h = h0 + (first + 2) % group,
-                c3h = h0 + (first + 3) % group;
-        int q0 = r0 * qCols + c0h * headDim, q1 = r1 * qCols + c1h * headDim, q2 = r2 * qCols + c2h * headDim,
-                q3 = r3 * qCols + c3h * headDim;
+        int h0i = h0 + first % group, h1i = h0 + (first + 1) % group, h2i = h0 + (first + 2) % group,
+                h3i = h0 + (first + 3) % group;
+        blockScores(r0 * qCols + h0i * headDim, r1 * qCols + h1i * headDim, r2 * qCols + h2i * headDim,
+                r3 * qCols + h3i * headDim, r0, r1, r2, r3, kvHead * headDim, s);
+        int n = slotCount;
+        // A pair that sees nothing keeps a zero output and zero weights (cannot happen for a token that
+        // sees itself); the others get their softmax weights and the factor 1 / Σ.
+        float w0 = weights(s, 0, s[4 * n]), w1 = weights(s, n, s[4 * n + 1]), w2 = weights(s, 2 * n, s[4 * n + 2]),
+                w3 = weights(s, 3 * n, s[4 * n + 3]);
+        blockValues(r0 * outCols + h0i * headDim, r1 * outCols + h1i * headDim, r2 * outCols + h2i * headDim,
+                r3 * outCols + h3i * headDim, w0, w1, w2, w3, kvHead * headDim, s);
+    }
+
+    /** Scores {@code q·k · scale} (−∞ where invisible) of four pairs, and each pair's maximum. */
+    private void blockScores(int q0, int q1, int q2, int q3, int r0, int r1, int r2, int r3, int kvOffset,
+                             float[] s) {
+        int headDim = shape.headDim();
+        int window = shape.slidingWindow();
+        float scale = shape.scale();
         int p0 = queryPositions[r0], p1 = queryPositions[r1], p2 = queryPositions[r2], p3 = queryPositions[r3];
-        int s1 = slotCount, s2 = 2 * slotCount, s3 = 3 * slotCount;
+        int n = slotCount;
         float m0 = Float.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
-        for (int slot = 0; slot < slotCount; slot++) {
+        for (int slot = 0; slot < n; slot++) {
             int kp = slotPositions[slot];
             boolean v0 = kp <= p0 && (window <= 0 || p0 - kp < window);
             boolean v1 = kp <= p1 && (window <= 0 || p1 - kp < window);
             boolean v2 = kp <= p2 && (window <= 0 || p2 - kp < window);
             boolean v3 = kp <= p3 && (window <= 0 || p3 - kp < window);
-            if (!(v0 | v1 | v2 | v3)) {
-                s[slot] = s[s1 + slot] = s[s2 + slot] = s[s3 + slot] = Float.NEGATIVE_INFINITY;
-                continue;
+            float c0 = Float.NEGATIVE_INFINITY, c1 = c0, c2 = c0, c3 = c0;
+            if (v0 | v1 | v2 | v3) {
+                long keyByte = ((long) slot * kvDim + kvOffset) * 4L;
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                for (int d = 0; d < headDim; d += S.length()) {
+                    FloatVector k = FloatVector.fromMemorySegment(S, keys, keyByte + d * 4L, ByteOrder.LITTLE_ENDIAN);
+                    a0 = FloatVector.fromArray(S, q, q0 + d).fma(k, a0);
+                    a1 = FloatVector.fromArray(S, q, q1 + d).fma(k, a1);
+                    a2 = FloatVector.fromArray(S, q, q2 + d).fma(k, a2);
+                    a3 = FloatVector.fromArray(S, q, q3 + d).fma(k, a3);
+                }
+                c0 = v0 ? a0.reduceLanes(VectorOperators.ADD) * scale : c0;
+                c1 = v1 ? a1.reduceLanes(VectorOperators.ADD) * scale : c1;
+                c2 = v2 ? a2.reduceLanes(VectorOperators.ADD) * scale : c2;
+                c3 = v3 ? a3.reduceLanes(VectorOperators.ADD) * scale : c3;
             }
-            long keyByte = ((long) slot * kvDim + kvOffset) * 4L;
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < headDim; d += S.length()) {
-                VectorMask<Float> m = S.indexInRange(d, headDim);
-                FloatVector k = FloatVector.fromMemorySegment(S, keys, keyByte + d * 4L, ByteOrder.LITTLE_ENDIAN, m);
-                a0 = FloatVector.fromArray(S, q, q0 + d, m).fma(k, a0);
-                a1 = FloatVector.fromArray(S, q, q1 + d, m).fma(k, a1);
-                a2 = FloatVector.fromArray(S, q, q2 + d, m).fma(k, a2);
-                a3 = FloatVector.fromArray(S, q, q3 + d, m).fma(k, a3);
-            }
-            float c0 = v0 ? a0.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
-            float c1 = v1 ? a1.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
-            float c2 = v2 ? a2.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
-            float c3 = v3 ? a3.reduceLanes(VectorOperators.ADD) * scale : Float.NEGATIVE_INFINITY;
             s[slot] = c0;
-            s[s1 + slot] = c1;
-            s[s2 + slot] = c2;
-            s[s3 + slot] = c3;
-            if (c0 > m0) {
-                m0 = c0;
-            }
-            if (c1 > m1) {
-                m1 = c1;
-            }
-            if (c2 > m2) {
-                m2 = c2;
-            }
-            if (c3 > m3) {
-                m3 = c3;
-            }
+            s[n + slot] = c1;
+            s[2 * n + slot] = c2;
+            s[3 * n + slot] = c3;
+            m0 = c0 > m0 ? c0 : m0;
+            m1 = c1 > m1 ? c1 : m1;
+            m2 = c2 > m2 ? c2 : m2;
+            m3 = c3 > m3 ? c3 : m3;
         }
-        int o0 = r0 * outCols + c0h * headDim, o1 = r1 * outCols + c1h * headDim, o2 = r2 * outCols + c2h * headDim,
-                o3 = r3 * outCols + c3h * headDim;
+        s[4 * n] = m0;
+        s[4 * n + 1] = m1;
+        s[4 * n + 2] = m2;
+        s[4 * n + 3] = m3;
+    }
+
+    /**
+     * {@code out = Σ weight · v} for four pairs. A pair whose weight at a slot is 0 adds {@code 0 · v}, which
+     * leaves every float as it was (x + ±0 = x, and +0 + ±0 = +0), so the sums equal {@link #single}'s,
+     * which skips those slots; slots no pair sees are skipped.
+     */
+    private void blockValues(int o0, int o1, int o2, int o3, float w0, float w1, float w2, float w3, int kvOffset,
+                             float[] s) {
+        int headDim = shape.headDim();
+        int n = slotCount;
         for (int d = 0; d < headDim; d++) {
             out[o0 + d] = 0f;
             out[o1 + d] = 0f;
             out[o2 + d] = 0f;
             out[o3 + d] = 0f;
         }
-        // A row that sees nothing keeps a zero output and zero weights (cannot happen for a token that
-        // sees itself); the others get their softmax weights, already divided by their sums.
-        float w0 = weights(s, 0, m0), w1 = weights(s, s1, m1), w2 = weights(s, s2, m2), w3 = weights(s, s3, m3);
-        for (int slot = 0; slot < slotCount; slot++) {
-            float e0 = s[slot], e1 = s[s1 + slot], e2 = s[s2 + slot], e3 = s[s3 + slot];
+        for (int slot = 0; slot < n; slot++) {
+            float e0 = s[slot], e1 = s[n + slot], e2 = s[2 * n + slot], e3 = s[3 * n + slot];
             if (e0 == 0f && e1 == 0f && e2 == 0f && e3 == 0f) {
                 continue;
             }
             float f0 = e0 * w0, f1 = e1 * w1, f2 = e2 * w2, f3 = e3 * w3;
             long valueByte = ((long) slot * kvDim + kvOffset) * 4L;
             for (int d = 0; d < headDim; d += S.length()) {
-                VectorMask<Float> m = S.indexInRange(d, headDim);
-                FloatVector v = FloatVector.fromMemorySegment(S, values, valueByte + d * 4L, ByteOrder.LITTLE_ENDIAN, m);
-                // Rows whose weight is 0 add nothing, as single() skips them; x + 0·v = x for finite v.
-                if (e0 != 0f) {
-                    v.mul(f0).add(FloatVector.fromArray(S, out, o0 + d, m)).intoArray(out, o0 + d, m);
-                }
-                if (e1 != 0f) {
-                    v.mul(f1).add(FloatVector.fromArray(S, out, o1 + d, m)).intoArray(out, o1 + d, m);
-                }
-                if (e2 != 0f) {
-                    v.mul(f2).add(FloatVector.fromArray(S, out, o2 + d, m)).intoArray(out, o2 + d, m);
-                }
-                if (e3 != 0f) {
-                    v.mul(f3).add(FloatVector.fromArray(S, out, o3 + d, m)).intoArray(out, o3 + d, m);
-                }
+                FloatVector v = FloatVector.fromMemorySegment(S, values, valueByte + d * 4L, ByteOrder.LITTLE_ENDIAN);
+                v.mul(f0).add(FloatVector.fromArray(S, out, o0 + d)).intoArray(out, o0 + d);
+                v.mul(f1).add(FloatVector.fromArray(S, out, o1 + d)).intoArray(out, o1 + d);
+                v.mul(f2).add(FloatVector.fromArray(S, out, o2 + d)).intoArray(out, o2 + d);
+                v.mul(f3).add(FloatVector.fromArray(S, out, o3 + d)).intoArray(out, o3 + d);
             }
         }
     }

@@ -473,7 +473,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public long workspaceBytes(int maxRows, int maxCols, int maxSlots, int headCount, int headDim) {
-        return (long) team.size() * AttentionKernel.BLOCK * maxSlots * 4; // attention scores per worker
+        return (long) team.size() * AttentionKernel.BLOCK * (maxSlots + 1L) * 4; // attention scores per worker
     }
 
     @Override
