@@ -230,7 +230,8 @@ public abstract class BackendContractTest {
 
     @ParameterizedTest(name = "heads {0}/{1}, dim {2}, window {3}, {4} queries over {5} slots")
     @CsvSource({"4,2,16,0,4,9", "6,1,8,0,3,9", "2,2,64,0,4,9", "4,2,16,3,4,9", "8,2,128,0,1,700",
-            "8,2,128,0,70,200", "4,4,64,0,130,130", "4,2,64,50,90,300", "6,2,16,0,40,77", "4,1,128,0,200,333"})
+            "8,2,128,0,70,200", "4,4,64,0,130,130", "4,2,64,50,90,300", "6,2,16,0,40,77", "4,1,128,0,200,333",
+            "6,2,64,0,1,300", "6,2,64,0,5,50"})
     void attentionIsCausalByPositionWithGroupedHeads(int heads, int kvHeads, int headDim, int window, int rows,
                                                      int slots) {
         int kvDim = kvHeads * headDim, capacity = slots + 3;

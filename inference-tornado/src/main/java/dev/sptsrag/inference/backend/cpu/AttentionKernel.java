@@ -17,10 +17,10 @@ import java.util.Arrays;
  * outside the sliding window) get probability zero.
  *
  * <p>The (query row, head) pairs that read the same KV head are taken four at a time: a work item is
- * such a block, or one pair left over. Pairs are ordered row by row within a KV head's group of query
+ * such a block, a last block of two or three, or one pair left over. Pairs are ordered row by row within a KV head's group of query
  * heads, so a prefill block is a row's group heads and the next rows', and a decode block (one row) is
- * four heads of a grouped-query group. Each key and value vector read from the cache then serves four
- * pairs: the cache is streamed a quarter as often. Every pair goes through the same operations in the
+ * the heads of a grouped-query group (up to four). Each key and value vector read from the cache then
+ * serves up to four pairs: the cache is streamed up to four times less often. Every pair goes through the same operations in the
  * same order either way, so its output does not depend on which pairs shared its block.
  *
  * <p>Each worker owns four score buffers as long as the cache, so nothing is allocated per call.
@@ -85,15 +85,20 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         queryPositions = null;
     }
 
-    /** Work items for {@code rows} query rows: per KV head, its blocks of four pairs, then the pairs left over. */
+    /**
+     * Work items for {@code rows} query rows: per KV head, its blocks of four pairs, a last block of two or
+     * three, or a single pair left over.
+     */
     static int items(int rows, AttentionShape shape) {
-        int pairs = rows * shape.groupSize();
-        return (blocks(pairs, shape) + pairs - blocks(pairs, shape) * BLOCK) * (shape.headCount() / shape.groupSize());
+        return itemsPerKvHead(rows * shape.groupSize(), shape) * (shape.headCount() / shape.groupSize());
     }
 
-    /** Blocks among a KV head's pairs: none when the head dimension is not a whole number of vectors. */
-    private static int blocks(int pairs, AttentionShape shape) {
-        return shape.headDim() % S.length() == 0 ? pairs / BLOCK : 0;
+    private static int itemsPerKvHead(int pairs, AttentionShape shape) {
+        if (shape.headDim() % S.length() != 0) {
+            return pairs; // blocks need whole vectors: every pair alone
+        }
+        int rest = pairs % BLOCK;
+        return pairs / BLOCK + (rest >= 2 ? 1 : rest);
     }
 
     @Override
@@ -101,16 +106,17 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         float[] s = scores[worker];
         int group = shape.groupSize();
         int pairs = rows * group;
-        int blocks = blocks(pairs, shape);
-        int perKvHead = blocks + pairs - blocks * BLOCK;
+        int perKvHead = itemsPerKvHead(pairs, shape);
+        boolean blocked = shape.headDim() % S.length() == 0;
         for (int item = start; item < end; item++) {
             int kvHead = item / perKvHead;
             int j = item % perKvHead;
-            if (j < blocks) {
-                block(kvHead, j * BLOCK, s);
+            int first = blocked ? j * BLOCK : j;
+            int count = blocked ? Math.min(BLOCK, pairs - first) : 1;
+            if (count >= 2) {
+                block(kvHead, first, count, s);
             } else {
-                int pair = blocks * BLOCK + (j - blocks);
-                single(pair / group, kvHead * group + pair % group, s);
+                single(first / group, kvHead * group + first % group, s);
             }
         }
     }
@@ -154,22 +160,25 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
     }
 
     /**
-     * Pairs {@code first .. first + 3} of KV head {@code kvHead} (pair t: row t / group, head
-     * kvHead · group + t % group): the operations of {@link #single} for each, with each key and value
-     * vector loaded once for the four. Pair i's scores live at {@code s[i · slotCount ..]}, its maximum at
+     * Pairs {@code first .. first + count − 1} of KV head {@code kvHead} (pair t: row t / group, head
+     * kvHead · group + t % group; count 2 to 4): the operations of {@link #single} for each, with each
+     * key and value vector loaded once for all. Pair i's scores live at {@code s[i · slotCount ..]}, its maximum at
      * {@code s[4 · slotCount + i]}.
      *
      * <p>Split in three methods with unmasked loads (blocks are used only when the head dimension is a
      * whole number of vectors): one large method with masked loads fell back to C1's non-intrinsified
      * vector code for minutes under the CI evaluation, where C2 had compiled it in short benchmarks.
      */
-    private void block(int kvHead, int first, float[] s) {
+    private void block(int kvHead, int first, int count, float[] s) {
         int headDim = shape.headDim();
         int group = shape.groupSize();
         int h0 = kvHead * group;
-        int r0 = first / group, r1 = (first + 1) / group, r2 = (first + 2) / group, r3 = (first + 3) / group;
-        int h0i = h0 + first % group, h1i = h0 + (first + 1) % group, h2i = h0 + (first + 2) % group,
-                h3i = h0 + (first + 3) % group;
+        // A block of two or three repeats its last pair in the missing lanes: their scores land in scratch
+        // rows and blockValues writes nothing for them.
+        int last = first + count - 1;
+        int t1 = first + 1, t2 = Math.min(first + 2, last), t3 = Math.min(first + 3, last);
+        int r0 = first / group, r1 = t1 / group, r2 = t2 / group, r3 = t3 / group;
+        int h0i = h0 + first % group, h1i = h0 + t1 % group, h2i = h0 + t2 % group, h3i = h0 + t3 % group;
         blockScores(r0 * qCols + h0i * headDim, r1 * qCols + h1i * headDim, r2 * qCols + h2i * headDim,
                 r3 * qCols + h3i * headDim, r0, r1, r2, r3, kvHead * headDim, s);
         int n = slotCount;
@@ -177,7 +186,7 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
         // sees itself); the others get their softmax weights and the factor 1 / Σ.
         float w0 = weights(s, 0, s[4 * n]), w1 = weights(s, n, s[4 * n + 1]), w2 = weights(s, 2 * n, s[4 * n + 2]),
                 w3 = weights(s, 3 * n, s[4 * n + 3]);
-        blockValues(r0 * outCols + h0i * headDim, r1 * outCols + h1i * headDim, r2 * outCols + h2i * headDim,
+        blockValues(count, r0 * outCols + h0i * headDim, r1 * outCols + h1i * headDim, r2 * outCols + h2i * headDim,
                 r3 * outCols + h3i * headDim, w0, w1, w2, w3, kvHead * headDim, s);
     }
 
@@ -228,19 +237,20 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
     }
 
     /**
-     * {@code out = Σ weight · v} for four pairs. A pair whose weight at a slot is 0 adds {@code 0 · v}, which
+     * {@code out = Σ weight · v} for the block's pairs. A pair whose weight at a slot is 0 adds {@code 0 · v}, which
      * leaves every float as it was (x + ±0 = x, and +0 + ±0 = +0), so the sums equal {@link #single}'s,
      * which skips those slots; slots no pair sees are skipped.
      */
-    private void blockValues(int o0, int o1, int o2, int o3, float w0, float w1, float w2, float w3, int kvOffset,
-                             float[] s) {
+    private void blockValues(int count, int o0, int o1, int o2, int o3, float w0, float w1, float w2, float w3,
+                             int kvOffset, float[] s) {
         int headDim = shape.headDim();
         int n = slotCount;
+        boolean has2 = count > 2, has3 = count > 3; // a lane that repeats the last pair writes nothing
         for (int d = 0; d < headDim; d++) {
             out[o0 + d] = 0f;
             out[o1 + d] = 0f;
-            out[o2 + d] = 0f;
-            out[o3 + d] = 0f;
+            out[o2 + d] = has2 ? 0f : out[o2 + d];
+            out[o3 + d] = has3 ? 0f : out[o3 + d];
         }
         for (int slot = 0; slot < n; slot++) {
             float e0 = s[slot], e1 = s[n + slot], e2 = s[2 * n + slot], e3 = s[3 * n + slot];
@@ -253,8 +263,12 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
                 FloatVector v = FloatVector.fromMemorySegment(S, values, valueByte + d * 4L, ByteOrder.LITTLE_ENDIAN);
                 v.mul(f0).add(FloatVector.fromArray(S, out, o0 + d)).intoArray(out, o0 + d);
                 v.mul(f1).add(FloatVector.fromArray(S, out, o1 + d)).intoArray(out, o1 + d);
-                v.mul(f2).add(FloatVector.fromArray(S, out, o2 + d)).intoArray(out, o2 + d);
-                v.mul(f3).add(FloatVector.fromArray(S, out, o3 + d)).intoArray(out, o3 + d);
+                if (has2) {
+                    v.mul(f2).add(FloatVector.fromArray(S, out, o2 + d)).intoArray(out, o2 + d);
+                }
+                if (has3) {
+                    v.mul(f3).add(FloatVector.fromArray(S, out, o3 + d)).intoArray(out, o3 + d);
+                }
             }
         }
     }
