@@ -17,13 +17,15 @@ import java.util.Arrays;
  * outside the sliding window) get probability zero.
  *
  * <p>The (query row, head) pairs that read the same KV head are taken four at a time: a work item is
- * such a block, a last block of two or three, or one pair left over. Pairs are ordered row by row within a KV head's group of query
- * heads, so a prefill block is a row's group heads and the next rows', and a decode block (one row) is
- * the heads of a grouped-query group (up to four). Each key and value vector read from the cache then
- * serves up to four pairs: the cache is streamed up to four times less often. Every pair goes through the same operations in the
- * same order either way, so its output does not depend on which pairs shared its block.
+ * such a block, a last block of two or three, or one pair left over. Pairs are ordered row by row
+ * within a KV head's group of query heads, so a prefill block is a row's group heads and the next
+ * rows', and a decode block (one row) is the heads of a grouped-query group (up to four). Each key and
+ * value vector read from the cache then serves up to four pairs: the cache is streamed up to four
+ * times less often. Every pair goes through the same operations in the same order either way, so its
+ * output does not depend on which pairs shared its block.
  *
- * <p>Each worker owns four score buffers as long as the cache, so nothing is allocated per call.
+ * <p>Each worker owns four score rows as long as the cache (and their maxima), so nothing is allocated
+ * per call.
  */
 final class AttentionKernel implements ThreadTeam.RangeTask {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

@@ -2,17 +2,16 @@ package dev.sptsrag.inference.spts.ltp;
 
 import dev.sptsrag.inference.simd.LaneSums;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The few dense loops LTP needs (dot products and scaled adds over array slices), with the Vector
  * API: a plain Java floating-point reduction is never vectorised by the JIT, because its order of
- * additions is fixed by the language. Bounds are the caller's to respect (the arrays check them).
+ * additions is fixed by the language. The dots are {@link LaneSums}', whose order is fixed too (so a
+ * proxy's scores do not change with JIT warm-up). Bounds are the caller's to respect (the arrays check
+ * them).
  */
 final class DenseKernels {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     private DenseKernels() {
