@@ -23,6 +23,28 @@ public interface ChunkIndex extends Closeable {
      */
     void replace(IndexedDocument document, List<Chunk> chunks);
 
+    /**
+     * Puts several documents in place at once, all or none: searchers, and the index after a crash, see
+     * either every one of them replaced or none touched. A batch upload uses it so that a failure part way
+     * leaves nothing of the batch behind.
+     *
+     * @throws IllegalArgumentException if a chunk belongs to another document, or a document appears twice
+     */
+    void replaceAll(List<DocumentChunks> documents);
+
+    /** A document and the chunks that replace its old ones. */
+    record DocumentChunks(IndexedDocument document, List<Chunk> chunks) {
+        public DocumentChunks {
+            chunks = List.copyOf(chunks);
+            for (Chunk chunk : chunks) {
+                if (!chunk.documentId().equals(document.documentId())) {
+                    throw new IllegalArgumentException("chunk " + chunk.ordinal() + " belongs to document "
+                            + chunk.documentId() + ", not to " + document.documentId());
+                }
+            }
+        }
+    }
+
     /** Removes the document's chunks; a document that is not there is no error. */
     void delete(String collection, String documentId);
 

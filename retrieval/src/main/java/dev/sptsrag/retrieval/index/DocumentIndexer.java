@@ -44,15 +44,35 @@ public final class DocumentIndexer {
     /** Chunks and indexes a parsed document without committing (commit once for a batch). */
     public IngestReceipt index(String collection, String documentId, ParsedDocument document,
                                Map<String, String> metadata) {
+        ChunkIndex.DocumentChunks prepared = prepare(collection, documentId, document, metadata);
+        index.replace(prepared.document(), prepared.chunks());
+        return receipt(prepared, -1);
+    }
+
+    /** A parsed document chunked and ready for {@link #indexAll}; the index is not touched. */
+    public ChunkIndex.DocumentChunks prepare(String collection, String documentId, ParsedDocument document,
+                                             Map<String, String> metadata) {
         Map<String, String> all = new HashMap<>();
         all.put("format", document.format().name().toLowerCase(Locale.ROOT));
         all.putAll(document.metadata());
         all.putAll(metadata);
         IndexedDocument indexed = new IndexedDocument(collection, documentId, document.title(), document.source(), all);
-        List<Chunk> chunks = chunker.chunk(documentId, document);
-        index.replace(indexed, chunks);
-        long tokens = chunks.stream().mapToLong(Chunk::tokens).sum();
-        return new IngestReceipt(collection, documentId, chunks.size(), tokens, -1);
+        return new ChunkIndex.DocumentChunks(indexed, chunker.chunk(documentId, document));
+    }
+
+    /**
+     * Indexes prepared documents all or none ({@link ChunkIndex#replaceAll}) and commits: when this returns
+     * every one is durable and searchable; when it throws, none of them was indexed.
+     */
+    public List<IngestReceipt> indexAll(List<ChunkIndex.DocumentChunks> documents) {
+        index.replaceAll(documents);
+        long sequence = index.commit();
+        return documents.stream().map(d -> receipt(d, sequence)).toList();
+    }
+
+    private static IngestReceipt receipt(ChunkIndex.DocumentChunks d, long sequence) {
+        long tokens = d.chunks().stream().mapToLong(Chunk::tokens).sum();
+        return new IngestReceipt(d.document().collection(), d.document().documentId(), d.chunks().size(), tokens, sequence);
     }
 
     public DocumentLoader loader() {

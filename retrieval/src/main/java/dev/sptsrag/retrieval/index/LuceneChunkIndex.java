@@ -11,17 +11,22 @@ import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.LockObtainFailedException;
 import org.apache.lucene.store.MMapDirectory;
+import org.apache.lucene.util.BytesRef;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 
 /**
@@ -153,6 +158,27 @@ public final class LuceneChunkIndex implements ChunkIndex {
                 writer.updateDocuments(key, docs);
             }
         });
+    }
+
+    @Override
+    public void replaceAll(List<DocumentChunks> documents) {
+        if (documents.isEmpty()) {
+            return;
+        }
+        Set<BytesRef> keys = new HashSet<>();
+        for (DocumentChunks d : documents) {
+            Term key = ChunkFields.documentKey(d.document().collection(), d.document().documentId());
+            if (!keys.add(key.bytes())) {
+                throw new IllegalArgumentException("document " + d.document().documentId() + " appears twice in one batch");
+            }
+        }
+        Query old = new TermInSetQuery(ChunkFields.DOCUMENT_KEY, keys); // no clause limit, unlike a BooleanQuery
+        // Converted as Lucene reads them, inside the block: a failure part way aborts the whole block.
+        Iterable<Document> chunks = () -> documents.stream()
+                .flatMap(d -> d.chunks().stream().map(c -> ChunkFields.toLucene(d.document(), c)))
+                .iterator();
+        // One block: the deletes of the old versions and every new chunk are applied together, or not at all.
+        write("replace " + documents.size() + " documents", () -> writer.updateDocuments(old, chunks));
     }
 
     @Override

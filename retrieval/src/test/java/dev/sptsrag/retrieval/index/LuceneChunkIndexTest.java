@@ -93,6 +93,39 @@ class LuceneChunkIndexTest {
     }
 
     @Test
+    void replaceAllPutsABatchInPlaceAllOrNone() {
+        try (LuceneChunkIndex index = LuceneChunkIndex.open(IndexOptions.at(dir))) {
+            LuceneRetriever retriever = new LuceneRetriever(index);
+            index.replace(Chunks.document("c", "doc-3"), Chunks.of("doc-3", "old three"));
+            index.commit();
+            List<ChunkIndex.DocumentChunks> batch = new java.util.ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                batch.add(new ChunkIndex.DocumentChunks(Chunks.document("c", "doc-" + i),
+                        Chunks.of("doc-" + i, "first of " + i, "second of " + i)));
+            }
+            // A batch that fails at its 26th document, inside Lucene's block (a chunk whose stored field
+            // cannot be built: a null text), leaves nothing, not the 25 before it, and keeps the old doc-3.
+            List<ChunkIndex.DocumentChunks> failing = new java.util.ArrayList<>(batch);
+            failing.set(25, new ChunkIndex.DocumentChunks(Chunks.document("c", "doc-25"),
+                    List.of(new Chunk("doc-25", 0, null, 0, 0, List.of(), null, 0, 0, 1))));
+            assertThrows(RuntimeException.class, () -> index.replaceAll(failing));
+            index.commit();
+            assertEquals(1, index.chunkCount(), "nothing of the failed batch, even after a later commit");
+            assertEquals(1, count(retriever, "c", "doc-3"));
+
+            index.replaceAll(batch);
+            index.commit();
+            assertEquals(100, index.chunkCount(), "doc-3's old chunk replaced, the 50 documents in");
+            assertEquals(0, retriever.search(new SearchRequest("old", 10)).hits().size());
+            assertThrows(IllegalArgumentException.class, () -> index.replaceAll(List.of(batch.get(0), batch.get(0))),
+                    "a document twice in one batch");
+        }
+        try (LuceneChunkIndex index = LuceneChunkIndex.open(IndexOptions.at(dir))) {
+            assertEquals(100, index.chunkCount(), "the committed batch is durable");
+        }
+    }
+
+    @Test
     void onlyCommittedChangesSurviveAReopen() {
         try (LuceneChunkIndex index = LuceneChunkIndex.open(IndexOptions.at(dir))) {
             index.replace(Chunks.document("c", "kept"), Chunks.of("kept", "committed words"));
