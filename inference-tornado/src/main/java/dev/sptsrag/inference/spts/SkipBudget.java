@@ -237,12 +237,9 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
             throw new IllegalArgumentException("skip budget: unknown criterion '" + criterion
                     + "'; use SELF_PROBE or PREVIOUS_LAYER");
         }
-        return new SkipBudget(m, (int) JsonValues.optInteger(o, "startLayer", 0, "skip budget"),
-                ints(o, "boundaries"), ints(o, "stageBudgets"),
-                (int) JsonValues.optInteger(o, "removalPerBoundary", 0, "skip budget"),
-                (int) JsonValues.optInteger(o, "sinkTokens", 0, "skip budget"),
-                (int) JsonValues.optInteger(o, "recentTokens", 0, "skip budget"), c,
-                (int) JsonValues.optInteger(o, "spanTokens", 0, "skip budget"));
+        return new SkipBudget(m, intField(o, "startLayer"), ints(o, "boundaries"), ints(o, "stageBudgets"),
+                intField(o, "removalPerBoundary"), intField(o, "sinkTokens"), intField(o, "recentTokens"), c,
+                intField(o, "spanTokens"));
     }
 
     /** This budget as the JSON object {@link #parse} reads. */
@@ -252,6 +249,18 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
                 + Arrays.toString(stageBudgets).replace(" ", "") + ",\"removalPerBoundary\":" + removalPerBoundary
                 + ",\"sinkTokens\":" + sinkTokens + ",\"recentTokens\":" + recentTokens + ",\"criterion\":\""
                 + criterion + "\"" + (spanTokens > 0 ? ",\"spanTokens\":" + spanTokens : "") + "}";
+    }
+
+    /** An optional integer field (0 when absent) that fits an int; a larger one is refused, never wrapped. */
+    private static int intField(Map<String, Object> o, String key) {
+        return toInt(JsonValues.optInteger(o, key, 0, "skip budget"), key);
+    }
+
+    private static int toInt(long value, String key) {
+        if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("skip budget: " + key + " = " + value + " is out of range");
+        }
+        return (int) value;
     }
 
     private static int[] ints(Map<String, Object> o, String key) {
@@ -264,7 +273,11 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
             if (!(list.get(i) instanceof Number num) || num.doubleValue() != Math.rint(num.doubleValue())) {
                 throw new IllegalArgumentException("skip budget: " + key + "[" + i + "] must be an integer");
             }
-            out[i] = Math.toIntExact(num.longValue());
+            double d = num.doubleValue();
+            if (d < Integer.MIN_VALUE || d > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("skip budget: " + key + "[" + i + "] = " + num + " is out of range");
+            }
+            out[i] = num.intValue();
         }
         return out;
     }

@@ -54,6 +54,20 @@ class SkipBudgetTest {
     }
 
     @Test
+    void integersBeyondIntAreRefusedNeverWrapped() {
+        var config = ModelPresets.get("llama-3.2-1b");
+        // 4294967297 = 2^32 + 1: a cast to int would read it as 1, a valid start layer.
+        for (String json : new String[] {
+                "{\"mode\":\"SPTS\",\"startLayer\":4294967297,\"boundaries\":[8],\"stageBudgets\":[64]}",
+                "{\"mode\":\"SPTS\",\"startLayer\":4,\"boundaries\":[4294967298],\"stageBudgets\":[64]}",
+                "{\"mode\":\"SPTS\",\"startLayer\":4,\"boundaries\":[8],\"stageBudgets\":[1e300]}",
+                "{\"mode\":\"SPTS\",\"startLayer\":4,\"boundaries\":[8],\"stageBudgets\":[64],\"sinkTokens\":-4294967295}"}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> SkipBudget.parse(json, config), json);
+            assertTrue(e.getMessage().startsWith("skip budget"), e.getMessage());
+        }
+    }
+
+    @Test
     void poolingGivesEachCandidateTheBestScoreOfTheSpanBeforeIt() {
         float[] s = {0.1f, 0.9f, 0.2f, 0.3f, 0.05f, 0.6f, 0.0f};
         SptsPrefill.poolSpans(s, 6, 2); // the last entry is past count and stays
