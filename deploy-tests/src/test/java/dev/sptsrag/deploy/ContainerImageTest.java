@@ -134,8 +134,12 @@ class ContainerImageTest {
 
     @Test
     void runsTheUsersPathOverHttp() throws Exception {
-        // Health: the probes Kubernetes uses, open without the key.
-        HttpResponse<String> readiness = send(HttpRequest.newBuilder(uri("/actuator/health/readiness")));
+        // Health: the probes Kubernetes uses, open without the key (status only); details with the key.
+        HttpResponse<String> open = send(HttpRequest.newBuilder(uri("/actuator/health/readiness")));
+        assertThat(open.statusCode()).as(open.body()).isEqualTo(200);
+        assertThat(open.body()).doesNotContain("details");
+        HttpResponse<String> readiness = send(HttpRequest.newBuilder(uri("/actuator/health/readiness"))
+                .header("Authorization", "Bearer " + KEY));
         assertThat(readiness.statusCode()).as(readiness.body()).isEqualTo(200);
         JsonNode engine = JSON.readTree(readiness.body()).at("/components/engine/details");
         assertThat(engine.get("state").asString()).isEqualTo("ready");

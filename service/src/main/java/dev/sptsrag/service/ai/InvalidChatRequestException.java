@@ -9,11 +9,24 @@ import org.springframework.ai.retry.NonTransientAiException;
  * unchanged fails again.
  */
 public class InvalidChatRequestException extends NonTransientAiException {
+    private final String field;
+
     public InvalidChatRequestException(String message) {
-        super(message);
+        this(null, message, null);
     }
 
     public InvalidChatRequestException(String message, Throwable cause) {
+        this(null, message, cause);
+    }
+
+    /** A problem with one option or part of the prompt, named as the option is ({@code skip}, {@code maxTokens}). */
+    public InvalidChatRequestException(String field, String message, Throwable cause) {
         super(message, cause);
+        this.field = field;
+    }
+
+    /** The option at fault, or null. */
+    public String field() {
+        return field;
     }
 }

@@ -245,12 +245,13 @@ public class SptsChatModel implements ChatModel {
         if (o.getModel() != null && !o.getModel().equals(loaded.modelId())) {
             throw new ModelNotFoundException(o.getModel(), loaded.modelId());
         }
-        int[] tokens = encode(loaded, prompt.getInstructions());
         int context = loaded.engine().contextLength();
-        if (tokens.length >= context) {
+        refuseIfSurelyTooLong(loaded, prompt.getInstructions(), context, o.getMaxTokens());
+        int[] tokens = encode(loaded, prompt.getInstructions());
+        if (tokens.length >= context || (o.getMaxTokens() != null && o.getMaxTokens() > context - tokens.length)) {
             ContextLengthExceededException e = new ContextLengthExceededException(tokens.length,
                     o.getMaxTokens() != null ? o.getMaxTokens() : 0, context);
-            throw new InvalidChatRequestException(e.getMessage(), e);
+            throw new InvalidChatRequestException(tokens.length >= context ? "messages" : "maxTokens", e.getMessage(), e);
         }
         SamplingOptions sampling;
         SkipBudget budget;
@@ -260,13 +261,47 @@ public class SptsChatModel implements ChatModel {
                     or(o.getMinP(), MIN_P), or(o.getRepetitionPenalty(), REPETITION_PENALTY),
                     or(o.getPresencePenalty(), 0.0), or(o.getFrequencyPenalty(), 0.0), o.getSeed(),
                     o.getStopSequences());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidChatRequestException(samplingField(e.getMessage()), e.getMessage(), e);
+        }
+        try {
             budget = o.getSkip() == null || o.getSkip().isBlank() ? SkipBudget.OFF
                     : SkipBudget.parse(o.getSkip(), loaded.model().config());
         } catch (IllegalArgumentException e) {
-            throw new InvalidChatRequestException(e.getMessage(), e);
+            throw new InvalidChatRequestException("skip", e.getMessage(), e);
         }
         return new Prepared("chatcmpl-" + UUID.randomUUID(), loaded.modelId(), tokens,
                 new GenerationRequest(tokens, sampling, budget), budget);
+    }
+
+    /**
+     * Refuses, without tokenizing, messages that cannot fit: tokenizing costs time and memory in proportion to
+     * the text, and a client may send megabytes. A text of n characters is at least n / (the longest token's
+     * characters) tokens, so this refuses only what the exact count would refuse too.
+     */
+    private static void refuseIfSurelyTooLong(LoadedEngine loaded, List<Message> messages, int context, Integer maxTokens) {
+        long chars = 0;
+        for (Message m : messages) {
+            chars += m.getText() != null ? m.getText().length() : 0;
+        }
+        long atLeast = loaded.minimumTokens(chars);
+        if (atLeast >= context) {
+            int shown = (int) Math.min(Integer.MAX_VALUE, atLeast);
+            ContextLengthExceededException e = new ContextLengthExceededException(shown, maxTokens != null ? maxTokens : 0,
+                    context);
+            throw new InvalidChatRequestException("messages", "the messages (" + chars + " characters, at least " + atLeast
+                    + " tokens) do not fit the " + context + "-token context", e);
+        }
+    }
+
+    /** The option a sampling error names ("invalid sampling option topP = 2.0: …" → topP). */
+    private static String samplingField(String message) {
+        String prefix = "invalid sampling option ";
+        if (message != null && message.startsWith(prefix)) {
+            int end = message.indexOf(' ', prefix.length());
+            return end > 0 ? message.substring(prefix.length(), end) : null;
+        }
+        return null;
     }
 
     private static <T> T or(T value, T fallback) {

@@ -64,8 +64,8 @@ public class RagAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public DocumentLibrary sptsDocumentLibrary(DocumentIndexer indexer, Retriever retriever,
-                                               LuceneDocumentCatalog catalog) {
-        return new DocumentLibrary(indexer, retriever, catalog);
+                                               LuceneDocumentCatalog catalog, RagProperties p) {
+        return new DocumentLibrary(indexer, retriever, catalog, p.maxTitleChars());
     }
 
     @Bean

@@ -14,11 +14,13 @@ import java.nio.file.Path;
  *                      defaults set {@code maxTokens}
  * @param chunkTokens   the most tokens of one chunk
  * @param chunkOverlap  tokens of a chunk's end repeated at the start of the next
+ * @param maxTitleChars the longest document title kept (a longer one, given or found in a file, is cut)
  */
 @ConfigurationProperties("spts.rag")
 public record RagProperties(@DefaultValue("data/index") Path indexPath,
                             @DefaultValue("50") int topK,
                             @DefaultValue("512") int answerTokens,
                             @DefaultValue("384") int chunkTokens,
-                            @DefaultValue("48") int chunkOverlap) {
+                            @DefaultValue("48") int chunkOverlap,
+                            @DefaultValue("512") int maxTitleChars) {
 }

@@ -14,6 +14,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.util.Map;
@@ -33,9 +34,14 @@ public class AskController {
         this.json = json;
     }
 
+    /**
+     * Answered asynchronously from the same generation a stream uses, so that a client that hangs up
+     * cancels it: the container ends the request when it notices the connection is gone, which cancels
+     * the subscription, which takes the question out of the engine's queue or stops its generation.
+     */
     @PostMapping("/api/ask")
-    public RagAnswer ask(@RequestBody RagApi.AskRequest request) {
-        return rag.ask(request.validated());
+    public Mono<RagAnswer> ask(@RequestBody RagApi.AskRequest request) {
+        return rag.stream(request.validated()).mapNotNull(RagService.RagChunk::done).last();
     }
 
     @PostMapping(path = "/api/ask/stream", consumes = MediaType.APPLICATION_JSON_VALUE)

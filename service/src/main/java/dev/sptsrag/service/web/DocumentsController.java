@@ -18,12 +18,15 @@ import org.springframework.web.multipart.MultipartFile;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
  * {@code /api/documents}: add (multipart files, or one plain-text document as JSON), list and delete.
- * A document is committed, durable and searchable when the response is sent.
+ * A document is committed, durable and searchable when the response is sent. The files of one upload
+ * are added all or none: one that cannot be read, or a failure while indexing, leaves none of them.
  */
 @RestController
 @RequestMapping("/api/documents")
@@ -31,27 +34,41 @@ public class DocumentsController {
     static final int MAX_LISTED = 1_000;
 
     private final DocumentLibrary library;
+    private final int maxFiles;
 
-    public DocumentsController(DocumentLibrary library) {
+    public DocumentsController(DocumentLibrary library, ApiProperties api) {
         this.library = library;
+        this.maxFiles = api.limits().maxFilesPerUpload();
     }
 
-    /** Each file becomes a document; its id is {@code id} (one file only) or the file's name. */
+    /**
+     * Each file becomes a document; its id is {@code id} (one file only) or the file's name. All or none:
+     * the receipts list every file, or the error names the one that failed and nothing was added.
+     */
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     @ResponseStatus(HttpStatus.CREATED)
     public List<IngestReceipt> upload(@RequestParam("files") List<MultipartFile> files,
                                       @RequestParam(required = false) String collection,
                                       @RequestParam(required = false) String id) throws IOException {
         String c = RagApi.collectionOrDefault(collection);
+        if (files.size() > maxFiles) {
+            throw new InvalidApiRequestException("files", "at most " + maxFiles + " files in one upload "
+                    + "(spts.api.limits.max-files-per-upload), got " + files.size());
+        }
         if (id != null && files.size() != 1) {
             throw new InvalidApiRequestException("id", "can only name a single uploaded file, got " + files.size());
         }
-        List<IngestReceipt> receipts = new ArrayList<>(files.size());
+        List<DocumentLibrary.Upload> uploads = new ArrayList<>(files.size());
+        Set<String> ids = new HashSet<>();
         for (MultipartFile file : files) {
             String name = RagApi.name("files", fileName(file));
-            receipts.add(library.addFile(c, id != null ? RagApi.name("id", id) : name, name, file.getBytes()));
+            String documentId = id != null ? RagApi.name("id", id) : name;
+            if (!ids.add(documentId)) {
+                throw new InvalidApiRequestException("files", "two files are named " + documentId);
+            }
+            uploads.add(new DocumentLibrary.Upload(documentId, name, file::getBytes));
         }
-        return receipts;
+        return library.addFiles(c, uploads);
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -59,6 +76,9 @@ public class DocumentsController {
     public IngestReceipt addText(@RequestBody RagApi.TextDocument document) {
         if (document.text() == null || document.text().isBlank()) {
             throw new InvalidApiRequestException("text", "is required");
+        }
+        if (document.title() != null && document.title().length() > library.maxTitleChars()) {
+            throw new InvalidApiRequestException("title", "at most " + library.maxTitleChars() + " characters");
         }
         String id = document.id() != null ? RagApi.name("id", document.id()) : UUID.randomUUID().toString();
         return library.addText(RagApi.collectionOrDefault(document.collection()), id, document.title(), document.text());

@@ -24,6 +24,9 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.model.Generation;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Instant;
@@ -70,7 +73,9 @@ public class OpenAiController {
         Prompt prompt = mapper.toPrompt(request);
         long created = Instant.now().getEpochSecond();
         if (!Boolean.TRUE.equals(request.stream())) {
-            return ResponseEntity.ok(mapper.toCompletion(chatModel.call(prompt), created));
+            // From the stream, joined, rather than call(): asynchronous, so that a client that hangs up cancels
+            // the generation (the container ends the request, which cancels the subscription).
+            return ResponseEntity.ok(joined(chatModel.stream(prompt)).map(r -> mapper.toCompletion(r, created)));
         }
         boolean includeUsage = request.streamOptions() != null
                 && Boolean.TRUE.equals(request.streamOptions().includeUsage());
@@ -79,6 +84,18 @@ public class OpenAiController {
                 .cacheControl(CacheControl.noCache())
                 .header("X-Accel-Buffering", "no")
                 .body(events(chatModel.stream(prompt), created, includeUsage));
+    }
+
+    /** The streamed answer as one response: the pieces' text joined, with the last piece's metadata. */
+    private static Mono<ChatResponse> joined(Flux<ChatResponse> pieces) {
+        StringBuilder text = new StringBuilder();
+        return pieces.doOnNext(r -> {
+            var g = r.getResult();
+            if (g != null && g.getOutput().getText() != null) {
+                text.append(g.getOutput().getText());
+            }
+        }).last().map(end -> new ChatResponse(List.of(new Generation(new AssistantMessage(text.toString()),
+                end.getResult().getMetadata())), end.getMetadata()));
     }
 
     /** Chunks as OpenAI sends them: role first, then text, the finish reason, optionally usage, then [DONE]. */

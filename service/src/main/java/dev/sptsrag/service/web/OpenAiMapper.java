@@ -31,20 +31,21 @@ final class OpenAiMapper {
     /** The request as a prompt with {@link SptsChatOptions}; what we do not support is refused, not ignored. */
     Prompt toPrompt(ChatCompletionRequest r) {
         if (r.messages() == null || r.messages().isEmpty()) {
-            throw new InvalidApiRequestException("messages: at least one message is required");
+            throw new InvalidApiRequestException("messages", "at least one message is required");
         }
         if (r.n() != null && r.n() != 1) {
-            throw new InvalidApiRequestException("n: only 1 choice per request is supported, was " + r.n());
+            throw new InvalidApiRequestException("n", "only 1 choice per request is supported, was " + r.n());
         }
         if (r.tools() != null && !r.tools().isEmpty()) {
-            throw new InvalidApiRequestException("tools: tool calling is not supported yet");
+            throw new InvalidApiRequestException("tools", "tool calling is not supported yet");
         }
         if (Boolean.TRUE.equals(r.logprobs())) {
-            throw new InvalidApiRequestException("logprobs: not supported");
+            throw new InvalidApiRequestException("logprobs", "not supported");
         }
         if (r.responseFormat() != null && !"text".equals(r.responseFormat().get("type"))) {
-            throw new InvalidApiRequestException("response_format: only {\"type\": \"text\"} is supported");
+            throw new InvalidApiRequestException("response_format", "only {\"type\": \"text\"} is supported");
         }
+        checkRanges(r);
         List<Message> messages = new ArrayList<>();
         for (int i = 0; i < r.messages().size(); i++) {
             messages.add(toMessage(r.messages().get(i), i));
@@ -61,10 +62,36 @@ final class OpenAiMapper {
         return new Prompt(messages, options);
     }
 
+    /** OpenAI's ranges, field by field, so that /v1 takes what /api/ask takes and names what it refuses. */
+    private static void checkRanges(ChatCompletionRequest r) {
+        range("temperature", r.temperature(), 0, 2);
+        range("top_p", r.topP(), Double.MIN_VALUE, 1);
+        range("min_p", r.minP(), 0, 0.999_999);
+        range("presence_penalty", r.presencePenalty(), -2, 2);
+        range("frequency_penalty", r.frequencyPenalty(), -2, 2);
+        range("repetition_penalty", r.repetitionPenalty(), Double.MIN_VALUE, 10);
+        if (r.maxTokens() != null && r.maxTokens() < 1) {
+            throw new InvalidApiRequestException("max_tokens", "must be at least 1, was " + r.maxTokens());
+        }
+        if (r.maxCompletionTokens() != null && r.maxCompletionTokens() < 1) {
+            throw new InvalidApiRequestException("max_completion_tokens", "must be at least 1, was " + r.maxCompletionTokens());
+        }
+        if (r.topK() != null && r.topK() < 0) {
+            throw new InvalidApiRequestException("top_k", "must be 0 (off) or more, was " + r.topK());
+        }
+    }
+
+    private static void range(String field, Double value, double min, double max) {
+        if (value != null && !(value >= min && value <= max)) {
+            throw new InvalidApiRequestException(field, "must be in [" + (min == Double.MIN_VALUE ? "> 0" : min) + ", "
+                    + max + "], was " + value);
+        }
+    }
+
     private static Message toMessage(OpenAiApi.Message m, int index) {
         String where = "messages[" + index + "]";
         if (m == null || m.role() == null) {
-            throw new InvalidApiRequestException(where + ".role is required");
+            throw new InvalidApiRequestException(where + ".role", "is required");
         }
         String text = text(m.content(), where);
         return switch (m.role()) {
@@ -72,13 +99,13 @@ final class OpenAiMapper {
             case "user" -> new UserMessage(text);
             case "assistant" -> {
                 if (m.toolCalls() != null && !m.toolCalls().isEmpty()) {
-                    throw new InvalidApiRequestException(where + ".tool_calls: tool calling is not supported yet");
+                    throw new InvalidApiRequestException(where + ".tool_calls", "tool calling is not supported yet");
                 }
                 yield new AssistantMessage(text);
             }
-            case "tool", "function" -> throw new InvalidApiRequestException(where + ".role: tool messages are not "
+            case "tool", "function" -> throw new InvalidApiRequestException(where + ".role", "tool messages are not "
                     + "supported yet");
-            default -> throw new InvalidApiRequestException(where + ".role: unknown role '" + m.role()
+            default -> throw new InvalidApiRequestException(where + ".role", "unknown role '" + m.role()
                     + "'; use system, developer, user or assistant");
         };
     }
@@ -94,14 +121,14 @@ final class OpenAiMapper {
             StringBuilder sb = new StringBuilder();
             for (Object part : parts) {
                 if (!(part instanceof Map<?, ?> p) || !"text".equals(p.get("type")) || !(p.get("text") instanceof String t)) {
-                    throw new InvalidApiRequestException(where + ".content: only text parts are supported "
+                    throw new InvalidApiRequestException(where + ".content", "only text parts are supported "
                             + "({\"type\": \"text\", \"text\": ...})");
                 }
                 sb.append(t);
             }
             return sb.toString();
         }
-        throw new InvalidApiRequestException(where + ".content must be a string or a list of text parts");
+        throw new InvalidApiRequestException(where + ".content", "must be a string or a list of text parts");
     }
 
     private static List<String> stops(Object stop) {
@@ -114,7 +141,7 @@ final class OpenAiMapper {
         if (stop instanceof List<?> list && list.size() <= 4 && list.stream().allMatch(String.class::isInstance)) {
             return list.stream().map(String.class::cast).toList();
         }
-        throw new InvalidApiRequestException("stop must be a string or a list of at most 4 strings");
+        throw new InvalidApiRequestException("stop", "must be a string or a list of at most 4 strings");
     }
 
     private String skip(Object skip) {
@@ -122,7 +149,7 @@ final class OpenAiMapper {
             case null -> null;
             case String s -> s;
             case Map<?, ?> m -> json.writeValueAsString(m);
-            default -> throw new InvalidApiRequestException("skip must be a preset name or a JSON budget object");
+            default -> throw new InvalidApiRequestException("skip", "must be a preset name or a JSON budget object");
         };
     }
 

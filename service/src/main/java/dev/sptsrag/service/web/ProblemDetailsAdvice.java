@@ -16,13 +16,29 @@ import dev.sptsrag.service.ops.EngineUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.ai.retry.TransientAiException;
+import org.springframework.beans.TypeMismatchException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
+import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
+import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.multipart.MultipartException;
+import org.springframework.web.multipart.support.MissingServletRequestPartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DatabindException;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -61,8 +77,12 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
                 }
                 yield new Problem(HttpStatus.BAD_REQUEST, "context_length_exceeded", "invalid_request_error", props, null);
             }
-            case InvalidChatRequestException i ->
-                    new Problem(HttpStatus.BAD_REQUEST, "invalid_request", "invalid_request_error", props, null);
+            case InvalidChatRequestException i -> {
+                if (i.field() != null) {
+                    props.put("field", i.field());
+                }
+                yield new Problem(HttpStatus.BAD_REQUEST, "invalid_request", "invalid_request_error", props, null);
+            }
             case InvalidApiRequestException i -> {
                 if (i.field() != null) {
                     props.put("field", i.field());
@@ -95,6 +115,16 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             case EngineTimeoutException t -> new Problem(HttpStatus.SERVICE_UNAVAILABLE, "timeout", "server_error", props, null);
             case TransientAiException t -> new Problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", "server_error", props, null);
             case CancellationException c -> new Problem(HttpStatus.SERVICE_UNAVAILABLE, "cancelled", "server_error", props, null);
+            case UploadsBusyException b -> new Problem(HttpStatus.TOO_MANY_REQUESTS, "uploads_busy", "rate_limit_error",
+                    props, b.retryAfterSeconds());
+            case MaxUploadSizeExceededException m -> {
+                props.put("field", "files");
+                yield new Problem(HttpStatus.CONTENT_TOO_LARGE, "request_too_large", "invalid_request_error", props, null);
+            }
+            case MultipartException m -> { // a body that is not the multipart it says it is
+                props.put("field", "files");
+                yield new Problem(HttpStatus.BAD_REQUEST, "invalid_multipart", "invalid_request_error", props, null);
+            }
             default -> new Problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", "server_error", props, null);
         };
     }
@@ -115,6 +145,13 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     }
 
     private static String reason(Throwable e) {
+        if (e instanceof MultipartException m && !(m instanceof MaxUploadSizeExceededException)) {
+            Throwable root = m;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            return "the multipart body cannot be read: " + (root.getMessage() != null ? root.getMessage() : m.getMessage());
+        }
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
@@ -129,6 +166,114 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
         p.properties().forEach(body::setProperty);
         body.setProperty("error", openAiError(e));
         return body;
+    }
+
+    /** A body larger than its limit (found while reading it) is 413, not "unreadable". */
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex, HttpHeaders headers,
+                                                                  HttpStatusCode status, WebRequest request) {
+        for (Throwable c = ex; c != null; c = c.getCause()) {
+            if (c instanceof RequestTooLargeException tooLarge) {
+                Map<String, Object> props = new LinkedHashMap<>();
+                props.put("limit", tooLarge.limit());
+                ProblemDetail body = problem(tooLarge, new Problem(HttpStatus.CONTENT_TOO_LARGE, "request_too_large",
+                        "invalid_request_error", props, null));
+                return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).body(body);
+            }
+        }
+        return super.handleHttpMessageNotReadable(ex, headers, status, request);
+    }
+
+    /**
+     * Spring MVC's own refusals (unreadable JSON, a wrong media type or method, a missing parameter…) keep
+     * Spring's status and text and gain what ours carry: {@code code}, the {@code field} where one is at
+     * fault, and OpenAI's {@code error} object.
+     */
+    @Override
+    protected ResponseEntity<Object> handleExceptionInternal(Exception ex, Object body, HttpHeaders headers,
+                                                             HttpStatusCode statusCode, WebRequest request) {
+        if (ex instanceof AsyncRequestNotUsableException) {
+            return null; // the client is gone: nothing can be written
+        }
+        ProblemDetail problem = body instanceof ProblemDetail p ? p
+                : ProblemDetail.forStatusAndDetail(statusCode, reason(ex));
+        if (problem.getProperties() == null || !problem.getProperties().containsKey("code")) {
+            String code = springCode(ex, statusCode);
+            String field = springField(ex);
+            String detail = ex instanceof HttpMessageNotReadableException ? unreadable(ex, field) : problem.getDetail();
+            problem.setDetail(detail);
+            problem.setProperty("code", code);
+            if (field != null) {
+                problem.setProperty("field", field);
+            }
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("message", detail);
+            error.put("type", statusCode.is5xxServerError() ? "server_error" : "invalid_request_error");
+            error.put("code", code);
+            if (field != null) {
+                error.put("param", field);
+            }
+            problem.setProperty("error", error);
+        }
+        return super.handleExceptionInternal(ex, problem, headers, statusCode, request);
+    }
+
+    private static String springCode(Exception e, HttpStatusCode status) {
+        return switch (e) {
+            case HttpMessageNotReadableException x -> "invalid_json";
+            case HttpMediaTypeNotSupportedException x -> "unsupported_media_type";
+            case HttpMediaTypeNotAcceptableException x -> "not_acceptable";
+            case HttpRequestMethodNotSupportedException x -> "method_not_allowed";
+            case MissingServletRequestParameterException x -> "missing_parameter";
+            case MissingServletRequestPartException x -> "missing_parameter";
+            case TypeMismatchException x -> "invalid_parameter";
+            case NoResourceFoundException x -> "not_found";
+            case MaxUploadSizeExceededException x -> "request_too_large";
+            case AsyncRequestTimeoutException x -> "timeout";
+            default -> status.is5xxServerError() ? "internal_error" : "invalid_request";
+        };
+    }
+
+    /** The request field at fault in one of Spring's errors, when there is one. */
+    static String springField(Exception e) {
+        return switch (e) {
+            case MissingServletRequestParameterException x -> x.getParameterName();
+            case MissingServletRequestPartException x -> x.getRequestPartName();
+            case TypeMismatchException x -> x.getPropertyName();
+            case MaxUploadSizeExceededException x -> "files";
+            case HttpMediaTypeNotSupportedException x -> "Content-Type";
+            case HttpMessageNotReadableException x -> jsonPath(x);
+            default -> null;
+        };
+    }
+
+    /** {@code messages[0].content} for a JSON value that could not be bound; null when the body itself is broken. */
+    private static String jsonPath(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof DatabindException d && !d.getPath().isEmpty()) {
+                StringBuilder path = new StringBuilder();
+                for (JacksonException.Reference r : d.getPath()) {
+                    if (r.getPropertyName() != null) {
+                        path.append(path.isEmpty() ? "" : ".").append(r.getPropertyName());
+                    } else if (r.getIndex() >= 0) {
+                        path.append('[').append(r.getIndex()).append(']');
+                    }
+                }
+                return path.isEmpty() ? null : path.toString();
+            }
+        }
+        return null;
+    }
+
+    /** Jackson's first line (what is wrong, where), without the request's text or Java class names. */
+    private static String unreadable(Exception e, String field) {
+        Throwable c = e.getCause();
+        String what = c instanceof JacksonException j ? j.getOriginalMessage() : null;
+        if (what == null) {
+            return "the request body is not valid JSON";
+        }
+        what = what.replaceAll("`[a-z][\\w.$]*\\.([A-Z]\\w*)`", "$1");
+        return field != null ? field + ": " + what : "the request body is not valid JSON: " + what;
     }
 
     @ExceptionHandler(Exception.class)

@@ -5,8 +5,18 @@ import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
+import jakarta.servlet.MultipartConfigElement;
+import org.apache.catalina.Container;
+import org.apache.catalina.Valve;
+import org.apache.catalina.core.StandardHost;
+import org.apache.catalina.valves.ErrorReportValve;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
+import org.springframework.boot.servlet.autoconfigure.MultipartProperties;
+import org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -14,24 +24,114 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
+import tools.jackson.databind.type.LogicalType;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
+import java.util.stream.Stream;
 
-/** The API key filter, the startup warning about an open API, and the OpenAPI description's header. */
+/**
+ * The web edge around the controllers: request limits, strict JSON binding, where uploads are spooled,
+ * Tomcat's own error pages as problem details, the startup warning about an open API, and the OpenAPI
+ * description's header. Authentication is {@code web.security}.
+ */
 @Configuration(proxyBeanMethods = false)
 public class WebConfiguration {
     private static final Logger log = LoggerFactory.getLogger(WebConfiguration.class);
 
+    /** After Spring Security's filters (order -100): a caller without the key gets its 401 before any limit. */
+    static final int LIMITS_FILTER_ORDER = 0;
+
     @Bean
-    FilterRegistrationBean<ApiKeyFilter> apiKeyFilter(ApiProperties api) {
-        FilterRegistrationBean<ApiKeyFilter> registration = new FilterRegistrationBean<>(
-                new ApiKeyFilter(api.keyRequired() ? api.key() : ""));
-        registration.addUrlPatterns("/v1/*", "/api/*");
-        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
-        registration.setEnabled(api.keyRequired());
+    FilterRegistrationBean<RequestLimitsFilter> requestLimitsFilter(ApiProperties api, MultipartProperties multipart) {
+        RequestLimitsFilter filter = new RequestLimitsFilter(api.limits().maxBodySize().toBytes(),
+                multipart.getMaxRequestSize().toBytes(), api.limits().maxConcurrentUploads());
+        FilterRegistrationBean<RequestLimitsFilter> registration = new FilterRegistrationBean<>(filter);
+        registration.setOrder(LIMITS_FILTER_ORDER);
         return registration;
+    }
+
+    /**
+     * JSON binds as written: a number is not a string ({@code {"question": 42}} is refused, not read as
+     * "42"), a string is not a number, and a fraction is not an integer ({@code "topK": 1.5} is not 1).
+     */
+    @Bean
+    JsonMapperBuilderCustomizer strictJsonBinding() {
+        return builder -> builder
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .withCoercionConfig(LogicalType.Textual, c -> c
+                        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
+    }
+
+    /**
+     * Multipart uploads are spooled to {@code DATA_DIR/uploads} (not the system's temporary folder, where a
+     * container may have little room and files left by a killed process are never cleaned): the folder is
+     * created and emptied at startup, since no upload outlives the process that received it.
+     */
+    @Bean
+    MultipartConfigElement multipartConfigElement(MultipartProperties multipart, @Value("${spts.data-dir:data}") Path dataDir) {
+        Path spool = dataDir.resolve("uploads").toAbsolutePath();
+        try {
+            Files.createDirectories(spool);
+            try (Stream<Path> left = Files.list(spool)) {
+                left.filter(Files::isRegularFile).forEach(f -> {
+                    try {
+                        Files.deleteIfExists(f);
+                    } catch (IOException e) {
+                        log.warn("cannot remove a spooled upload left by an earlier run: {}", f);
+                    }
+                });
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the upload folder " + spool + ": " + e.getMessage(), e);
+        }
+        multipart.setLocation(spool.toString());
+        return multipart.createMultipartConfig();
+    }
+
+    /** Tomcat's error pages (requests refused before the application) as problem details. */
+    @Bean
+    WebServerFactoryCustomizer<ConfigurableTomcatWebServerFactory> problemErrorPages() {
+        return new ProblemErrorPages();
+    }
+
+    private static final class ProblemErrorPages implements WebServerFactoryCustomizer<ConfigurableTomcatWebServerFactory>,
+            Ordered {
+            @Override
+            public void customize(ConfigurableTomcatWebServerFactory factory) {
+                factory.addContextCustomizers(context -> {
+                    Container host = context.getParent();
+                    if (host instanceof StandardHost h) {
+                        h.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
+                    }
+                    for (Valve v : host.getPipeline().getValves()) { // Boot's own, if it added one
+                        if (v instanceof ErrorReportValve && !(v instanceof ProblemErrorReportValve)) {
+                            host.getPipeline().removeValve(v);
+                        }
+                    }
+                    ProblemErrorReportValve valve = new ProblemErrorReportValve();
+                    valve.setShowReport(false);
+                    valve.setShowServerInfo(false);
+                    host.getPipeline().addValve(valve);
+                });
+            }
+
+            @Override
+            public int getOrder() {
+                return Ordered.LOWEST_PRECEDENCE; // after Boot's customizer, which adds the HTML valve
+            }
     }
 
     @EventListener

@@ -213,7 +213,7 @@ class OpenAiApiTest extends WebTestBase {
         HttpResponse<InputStream> response = http.send(request("/v1/chat/completions")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("""
-                        {"messages": [{"role": "user", "content": "Write a very long story."}], "max_tokens": 230, "stream": true}
+                        {"messages": [{"role": "user", "content": "Write a very long story."}], "max_tokens": 220, "stream": true}
                         """)).build(), HttpResponse.BodyHandlers.ofInputStream());
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             assertThat(reader.readLine()).startsWith("data: ");

@@ -48,7 +48,12 @@ class ServiceEndpointsTest extends WebTestBase {
 
     @Test
     void readinessShowsTheEngineAndLivenessItsWorker() throws Exception {
-        HttpResponse<String> readiness = withHeaders("/actuator/health/readiness");
+        HttpResponse<String> open = withHeaders("/actuator/health/readiness");
+        assertThat(open.statusCode()).as(open.body()).isEqualTo(200);
+        assertThat(json(open.body()).at("/components/engine/status").asString()).isEqualTo("UP");
+        assertThat(open.body()).as("details (model, memory plan, paths) only with the key").doesNotContain("memoryPlan", "details");
+
+        HttpResponse<String> readiness = withHeaders("/actuator/health/readiness", "Authorization", "Bearer " + KEY);
         assertThat(readiness.statusCode()).as(readiness.body()).isEqualTo(200);
         JsonNode r = json(readiness.body());
         assertThat(r.get("status").asString()).isEqualTo("UP");

@@ -6,6 +6,7 @@ import dev.sptsrag.service.ops.EngineScheduler;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webmvc.test.autoconfigure.AutoConfigureMockMvc;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The whole application on a random loopback port over the real engine (Llama fixture, context 256),
  * with a queue of one and an API key; every web test shares this one context.
  */
+@AutoConfigureMockMvc
 @SpringBootTest(classes = SptsRagApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
                 "server.address=127.0.0.1",
