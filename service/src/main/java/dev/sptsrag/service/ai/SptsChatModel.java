@@ -378,7 +378,9 @@ public class SptsChatModel implements ChatModel {
             case ContextLengthExceededException c -> new InvalidChatRequestException(c.getMessage(), c);
             case DeviceOutOfMemoryException d -> new TransientAiException("the device ran out of memory: " + d.getMessage(), d);
             case EngineException x -> new NonTransientAiException("the engine failed: " + x.getMessage(), x);
-            case IllegalArgumentException i -> new InvalidChatRequestException(i.getMessage(), i);
+            case IllegalArgumentException i -> new InvalidChatRequestException( // the budget is checked against the
+                    i.getMessage() != null && i.getMessage().startsWith("skip budget") ? "skip" : null, // model when it runs
+                    i.getMessage(), i);
             case RuntimeException r -> r;
             default -> new NonTransientAiException("the engine failed: " + e, e);
         };

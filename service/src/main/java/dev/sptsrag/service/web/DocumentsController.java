@@ -101,6 +101,9 @@ public class DocumentsController {
         if (name == null) {
             return null;
         }
+        if (name.indexOf('"') >= 0) { // a quoted name cannot hold one: its header was cut (e.g. by a raw line break)
+            throw new InvalidApiRequestException("files", "the file name in the part's header is malformed");
+        }
         return name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
     }
 }

@@ -38,7 +38,6 @@ import org.springframework.web.multipart.support.MissingServletRequestPartExcept
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.DatabindException;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -74,6 +73,9 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
                 props.put("contextLength", c.contextLength());
                 if (c.requestedNewTokens() > 0) {
                     props.put("requestedNewTokens", c.requestedNewTokens());
+                }
+                if (i.field() != null) {
+                    props.put("field", i.field());
                 }
                 yield new Problem(HttpStatus.BAD_REQUEST, "context_length_exceeded", "invalid_request_error", props, null);
             }
@@ -250,7 +252,7 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     /** {@code messages[0].content} for a JSON value that could not be bound; null when the body itself is broken. */
     private static String jsonPath(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof DatabindException d && !d.getPath().isEmpty()) {
+            if (c instanceof JacksonException d && !d.getPath().isEmpty()) {
                 StringBuilder path = new StringBuilder();
                 for (JacksonException.Reference r : d.getPath()) {
                     if (r.getPropertyName() != null) {
