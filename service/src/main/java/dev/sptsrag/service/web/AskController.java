@@ -14,7 +14,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
+import org.springframework.web.context.request.async.DeferredResult;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.util.Map;
@@ -35,13 +35,12 @@ public class AskController {
     }
 
     /**
-     * Answered asynchronously from the same generation a stream uses, so that a client that hangs up
-     * cancels it: the container ends the request when it notices the connection is gone, which cancels
-     * the subscription, which takes the question out of the engine's queue or stops its generation.
+     * Answered asynchronously from the same generation a stream uses, so that the request's end (its
+     * timeout, an error) cancels the generation ({@link CancellableAnswer}).
      */
     @PostMapping("/api/ask")
-    public Mono<RagAnswer> ask(@RequestBody RagApi.AskRequest request) {
-        return rag.stream(request.validated()).mapNotNull(RagService.RagChunk::done).last();
+    public DeferredResult<RagAnswer> ask(@RequestBody RagApi.AskRequest request) {
+        return CancellableAnswer.of(rag.stream(request.validated()).mapNotNull(RagService.RagChunk::done).last());
     }
 
     @PostMapping(path = "/api/ask/stream", consumes = MediaType.APPLICATION_JSON_VALUE)

@@ -73,9 +73,10 @@ public class OpenAiController {
         Prompt prompt = mapper.toPrompt(request);
         long created = Instant.now().getEpochSecond();
         if (!Boolean.TRUE.equals(request.stream())) {
-            // From the stream, joined, rather than call(): asynchronous, so that a client that hangs up cancels
-            // the generation (the container ends the request, which cancels the subscription).
-            return ResponseEntity.ok(joined(chatModel.stream(prompt)).map(r -> mapper.toCompletion(r, created)));
+            // From the stream, joined, rather than call(): asynchronous, so that the request's end cancels the
+            // generation (CancellableAnswer).
+            return ResponseEntity.ok(CancellableAnswer.of(joined(chatModel.stream(prompt))
+                    .map(r -> mapper.toCompletion(r, created))));
         }
         boolean includeUsage = request.streamOptions() != null
                 && Boolean.TRUE.equals(request.streamOptions().includeUsage());
