@@ -27,26 +27,29 @@ step "./mvnw -B -DskipTests package"
 step "bin/spts-rag --server.address=127.0.0.1 --server.port=8080, until ready"
 bin/spts-rag --server.address=127.0.0.1 --server.port=8080 >service.log 2>&1 &
 service=$!
-readiness() { # no curl here: a plain HTTP GET through bash
+get() { # no curl here: a plain HTTP GET through bash, status line and body
   exec 3<>/dev/tcp/127.0.0.1/8080
-  printf 'GET /actuator/health/readiness HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+  printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3
   cat <&3
 }
+# Readiness answers 200 only once the engine is ready (its details may need the API key); the model's id
+# then comes from /v1/models.
 ready=""
 for _ in $(seq 1 180); do
   kill -0 "$service" 2>/dev/null || break
-  body="$(readiness 2>/dev/null || true)"
-  case "$body" in *'"state":"ready"'*) ready=1; break ;; esac
+  case "$(get /actuator/health/readiness 2>/dev/null | head -n1 || true)" in "HTTP/1."?" 200"*) ready=1; break ;; esac
   sleep 1
 done
+models="$(get /v1/models 2>/dev/null || true)"
 kill "$service" 2>/dev/null || true
 wait "$service" 2>/dev/null || true
-if [ -z "$ready" ]; then
-  echo "the service did not become ready; its log:" >&2
+model="$(grep -o '"id":"demo-[^"]*"' <<<"$models" || true)"
+if [ -z "$ready" ] || [ -z "$model" ]; then
+  echo "the service did not become ready with the demo model; /v1/models: ${models:-no answer}; its log:" >&2
   tail -n 40 service.log >&2
   exit 1
 fi
-echo "ready: $(grep -o '"model":"[^"]*"' <<<"$body")"
+echo "ready: $model"
 
 step "./mvnw -B verify -pl retrieval -am"
 ./mvnw -B -q verify -pl retrieval -am
