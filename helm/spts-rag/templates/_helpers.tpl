@@ -41,11 +41,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* The Secret that holds the API key, or "" when no key is configured. */}}
+{{/* The Secret that holds the API key (given, or generated when none is given), or "" when
+     apiKey.required is false and no key is given. */}}
 {{- define "spts-rag.apiKeySecret" -}}
 {{- if .Values.apiKey.existingSecret }}
 {{- .Values.apiKey.existingSecret }}
-{{- else if .Values.apiKey.value }}
+{{- else if or .Values.apiKey.value .Values.apiKey.required }}
 {{- include "spts-rag.fullname" . }}
 {{- end }}
 {{- end }}

@@ -101,8 +101,8 @@ class HelmChartTest {
     @Test
     void defaultValuesRenderACpuStatefulSetWithProbesVolumesAndALockedDownPod() {
         List<Map<String, Object>> docs = render(t -> t);
-        assertThat(kinds(docs)).containsExactlyInAnyOrder("ServiceAccount", "ConfigMap", "PersistentVolumeClaim",
-                "Service", "Service", "StatefulSet", "PodDisruptionBudget");
+        assertThat(kinds(docs)).containsExactlyInAnyOrder("ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim",
+                "Service", "Service", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy");
 
         Map<String, Object> sts = only(docs, "StatefulSet");
         assertThat(at(sts, "metadata", "name").toString()).isEqualTo("rag-spts-rag");
@@ -145,12 +145,12 @@ class HelmChartTest {
         assertThat(claims).extracting(t -> at(t, "metadata", "name").toString()).containsExactly("data");
         assertThat(pod).doesNotContainKey("initContainers");
 
-        // Settings go in through the ConfigMap; no key, so no Secret and no SPTS_API_KEY.
+        // Settings go in through the ConfigMap, the (generated) key through the chart's Secret.
         Map<String, Object> cm = only(docs, "ConfigMap");
         assertThat(at(cm, "data", "SPRING_AI_SPTS_CHAT_MODEL_PATH").toString()).isEqualTo("/models/model.gguf");
         assertThat(at(cm, "data", "SPRING_AI_SPTS_CHAT_BACKEND").toString()).isEqualTo("cpu");
         assertThat(at(c, "envFrom", 0, "configMapRef", "name").toString()).isEqualTo("rag-spts-rag");
-        assertThat(c).doesNotContainKey("env");
+        assertThat(apiKeySecretRef(c)).isEqualTo("rag-spts-rag");
 
         assertThat(at(only(docs, "PodDisruptionBudget"), "spec", "maxUnavailable").equals(1)).isTrue();
         List<Map<String, Object>> services = docs.stream().filter(d -> "Service".equals(d.get("kind"))).toList();
@@ -190,6 +190,7 @@ class HelmChartTest {
                 .set("apiKey.value", "s3cret")
                 .set("model.init.enabled", "true")
                 .set("model.init.url", "http://models.internal/m.gguf")
+                .set("model.init.sha256", SHA256)
                 .set("metrics.serviceMonitor.enabled", "true")
                 .set("replicaCount", "3"));
         assertThat(kinds(docs)).contains("Secret", "ServiceMonitor");
@@ -216,11 +217,138 @@ class HelmChartTest {
         assertThat((Map<String, Object>) at(monitor, "spec", "selector", "matchLabels"))
                 .containsEntry("app.kubernetes.io/component", "api");
 
-        // An existing Secret replaces the chart's own.
-        List<Map<String, Object>> existing = render(t -> t.set("apiKey.existingSecret", "mine"));
+    }
+
+    static final String SHA256 = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+
+    /** The Secret the container's SPTS_API_KEY comes from, or null when it has none. */
+    static String apiKeySecretRef(Map<String, Object> container) {
+        List<Map<String, Object>> env = (List<Map<String, Object>>) container.get("env");
+        if (env == null) {
+            return null;
+        }
+        Map<String, Object> key = env.stream().filter(e -> "SPTS_API_KEY".equals(e.get("name"))).findFirst().orElseThrow();
+        assertThat(at(key, "valueFrom", "secretKeyRef", "key").toString()).isEqualTo("api-key");
+        return at(key, "valueFrom", "secretKeyRef", "name");
+    }
+
+    static String decodedKey(List<Map<String, Object>> docs) {
+        return new String(java.util.Base64.getDecoder().decode(at(only(docs, "Secret"), "data", "api-key").toString()),
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void withoutAKeyTheChartGeneratesOneUnlessTheApiIsDeclaredOpen() {
+        // helm template has no cluster, so the lookup of an earlier Secret finds none: a fresh random key each time.
+        String first = decodedKey(render(t -> t));
+        String second = decodedKey(render(t -> t));
+        assertThat(first).matches("[A-Za-z0-9]{40}");
+        assertThat(second).matches("[A-Za-z0-9]{40}").isNotEqualTo(first);
+
+        // A given value wins over generating.
+        List<Map<String, Object>> value = render(t -> t.set("apiKey.value", "s3cret"));
+        assertThat(decodedKey(value)).isEqualTo("s3cret");
+        assertThat(apiKeySecretRef(container(only(value, "StatefulSet")))).isEqualTo("rag-spts-rag");
+
+        // An existing Secret wins over both: the chart makes none.
+        List<Map<String, Object>> existing = render(t -> t.set("apiKey.existingSecret", "mine").set("apiKey.value", "s3cret"));
         assertThat(kinds(existing)).doesNotContain("Secret");
-        assertThat(at(container(only(existing, "StatefulSet")), "env", 0, "valueFrom", "secretKeyRef", "name").toString())
-                .isEqualTo("mine");
+        assertThat(apiKeySecretRef(container(only(existing, "StatefulSet")))).isEqualTo("mine");
+
+        // Only an explicit required=false leaves the API open: no Secret, no SPTS_API_KEY.
+        List<Map<String, Object>> open = render(t -> t.set("apiKey.required", "false"));
+        assertThat(kinds(open)).doesNotContain("Secret");
+        assertThat(apiKeySecretRef(container(only(open, "StatefulSet")))).isNull();
+        // ... but a value still sets a key then.
+        assertThat(decodedKey(render(t -> t.set("apiKey.required", "false").set("apiKey.value", "s3cret")))).isEqualTo("s3cret");
+    }
+
+    /** NOTES.txt as helm install prints it (a client-only dry run: no cluster). */
+    static String notes(UnaryOperator<com.marcnuri.helm.InstallCommand> options) {
+        return options.apply(new Helm(CHART).install().withName("rag").withNamespace("ai").withKubeVersion("1.33.0")
+                .clientOnly().dryRun()).call().getOutput();
+    }
+
+    @Test
+    void notesSayHowToReadAGeneratedKeyAndWarnWhenTheApiIsOpen() {
+        assertThat(notes(t -> t)).contains("the chart generated one")
+                .contains("kubectl -n ai get secret rag-spts-rag -o jsonpath='{.data.api-key}' | base64 -d")
+                .contains("A NetworkPolicy admits clients to port 8080 only from networkPolicy.ingressFrom");
+        assertThat(notes(t -> t.set("apiKey.existingSecret", "mine"))).doesNotContain("generated")
+                .contains("get secret mine -o jsonpath='{.data.api-key}'");
+        assertThat(notes(t -> t.set("apiKey.required", "false").set("networkPolicy.enabled", "false")))
+                .contains("anyone who reaches the Service can use the API").contains("trusted network")
+                .doesNotContain("NetworkPolicy admits");
+    }
+
+    @Test
+    void networkPolicyAdmitsTheListedClientsToTheApiPortOnly() throws IOException {
+        Map<String, Object> np = only(render(t -> t), "NetworkPolicy");
+        assertThat(at(np, "metadata", "name").toString()).isEqualTo("rag-spts-rag");
+        assertThat((Map<String, Object>) at(np, "spec", "podSelector", "matchLabels")).containsExactlyInAnyOrderEntriesOf(
+                Map.of("app.kubernetes.io/name", "spts-rag", "app.kubernetes.io/instance", "rag"));
+        assertThat((List<Object>) at(np, "spec", "policyTypes")).containsExactly("Ingress"); // egress open
+        List<Map<String, Object>> ingress = at(np, "spec", "ingress");
+        assertThat(ingress).hasSize(1);
+        assertThat((List<Map<String, Object>>) at(ingress.getFirst(), "ports")).containsExactly(Map.of("port", 8080, "protocol", "TCP"));
+        // by default the release's own namespace, every pod of it
+        assertThat((List<Object>) at(ingress.getFirst(), "from")).containsExactly(Map.of("podSelector", Map.of()));
+        assertThat(np).doesNotContainKey("egress");
+        // the pods it selects are the StatefulSet's, and 8080 is their port
+        Map<String, Object> c = container(only(render(t -> t), "StatefulSet"));
+        assertThat(at(c, "ports", 0, "containerPort").equals(8080)).isTrue();
+
+        Path values = tmp.resolve("np-values.yaml");
+        Files.writeString(values, """
+                networkPolicy:
+                  ingressFrom:
+                    - podSelector: {matchLabels: {app: web}}
+                  metrics:
+                    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+                  egress:
+                    - to: [{namespaceSelector: {}}]
+                """);
+        Map<String, Object> custom = only(render(t -> t.withValuesFile(values)), "NetworkPolicy");
+        assertThat((List<Object>) at(custom, "spec", "policyTypes")).containsExactly("Ingress", "Egress");
+        assertThat((List<Object>) at(custom, "spec", "ingress", 0, "from")).containsExactly(
+                Map.of("podSelector", Map.of("matchLabels", Map.of("app", "web"))),
+                Map.of("namespaceSelector", Map.of("matchLabels", Map.of("kubernetes.io/metadata.name", "monitoring"))));
+        assertThat((List<Object>) at(custom, "spec", "egress")).hasSize(1);
+
+        // No clients listed: nothing is admitted (an empty rule list, not a missing one).
+        Path none = tmp.resolve("np-none.yaml");
+        Files.writeString(none, "networkPolicy:\n  ingressFrom: []\n");
+        Map<String, Object> closed = only(render(t -> t.withValuesFile(none)), "NetworkPolicy");
+        assertThat((List<Object>) at(closed, "spec", "ingress")).isEmpty();
+
+        assertThat(kinds(render(t -> t.set("networkPolicy.enabled", "false")))).doesNotContain("NetworkPolicy");
+    }
+
+    @Test
+    void aModelDownloadNeedsItsSha256AndTheInitContainerChecksIt() {
+        assertThatThrownBy(() -> render(t -> t.set("model.init.enabled", "true")
+                .set("model.init.url", "http://models.internal/m.gguf")))
+                .hasMessageContaining("sha256");
+        assertThatThrownBy(() -> render(t -> t.set("model.init.enabled", "true")
+                .set("model.init.url", "http://models.internal/m.gguf").set("model.init.sha256", "abc")))
+                .hasMessageContaining("sha256");
+
+        Map<String, Object> sts = only(render(t -> t.set("model.init.enabled", "true")
+                .set("model.init.url", "http://models.internal/m.gguf").set("model.init.sha256", SHA256)), "StatefulSet");
+        Map<String, Object> init = at(sts, "spec", "template", "spec", "initContainers", 0);
+        List<Map<String, Object>> env = at(init, "env");
+        assertThat(env).contains(Map.of("name", "SHA256", "value", SHA256.toLowerCase(java.util.Locale.ROOT)));
+        String script = at(init, "command", 2);
+        // download to the temporary name, check, and only then rename into place
+        int download = script.indexOf("curl -fL --retry 5 -o \"$TARGET.partial\"");
+        int check = script.indexOf("sha256sum \"$TARGET.partial\"");
+        int compare = script.indexOf("if [ \"$actual\" != \"$SHA256\" ]");
+        int rename = script.indexOf("mv \"$TARGET.partial\" \"$TARGET\"");
+        assertThat(download).isPositive();
+        assertThat(check).isGreaterThan(download);
+        assertThat(compare).isGreaterThan(check);
+        assertThat(rename).isGreaterThan(compare);
+        assertThat(script).contains("checksum mismatch");
     }
 
     @Test

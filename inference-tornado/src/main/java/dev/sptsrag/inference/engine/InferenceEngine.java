@@ -1,6 +1,7 @@
 package dev.sptsrag.inference.engine;
 
 import dev.sptsrag.inference.ContextLengthExceededException;
+import dev.sptsrag.inference.NonFiniteLogitsException;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
@@ -91,6 +92,7 @@ public final class InferenceEngine implements AutoCloseable {
      * Generates a continuation of the request's prompt.
      *
      * @throws ContextLengthExceededException when the prompt leaves no room to generate
+     * @throws NonFiniteLogitsException when the model's logits hold a NaN or an infinity (broken weights)
      */
     public synchronized GenerationResult generate(GenerationRequest request, TokenListener listener) {
         long start = System.nanoTime();
@@ -132,6 +134,9 @@ public final class InferenceEngine implements AutoCloseable {
         int candidates = sampler.deviceCandidates();
         while (true) {
             int token = nextToken(candidates);
+            if (token < 0) {
+                throw new NonFiniteLogitsException(count + 1);
+            }
             if (count == 0) {
                 firstToken = System.nanoTime();
             }
@@ -224,7 +229,10 @@ public final class InferenceEngine implements AutoCloseable {
         forward.forward(batchTokens, batchPositions, 1, cache);
     }
 
-    /** Samples from the last row: from device-side candidates when they decide exactly, else from all logits. */
+    /**
+     * Samples from the last row: from device-side candidates when they decide exactly, else from all logits;
+     * -1 when the logits are not all finite (the backend's argmax/top-k or the sampler's scan says so).
+     */
     private int nextToken(int candidates) {
         int row = forward.batchRows() - 1;
         if (candidates == 1) {

@@ -5,7 +5,9 @@ import java.util.SplittableRandom;
 /**
  * Picks the next token from logits: penalties, then greedy argmax or (temperature, top-k, softmax,
  * top-p, min-p, draw). Buffers are sized for the vocabulary once; sampling allocates nothing.
- * The random stream is seeded per request, so the same seed gives the same tokens.
+ * The random stream is seeded per request, so the same seed gives the same tokens. Logits with a NaN
+ * or an infinity give -1: the scan that picks the token notices them, so broken weights cost no
+ * extra pass (the engine reports them as {@code NonFiniteLogitsException}).
  */
 public final class Sampler {
     private final int vocabSize;
@@ -46,7 +48,7 @@ public final class Sampler {
         return options.topK() > 0 && options.topK() <= Math.min(MAX_DEVICE_CANDIDATES, vocabSize) ? options.topK() : 0;
     }
 
-    /** Chooses a token; {@code logits} is modified (penalties, temperature). */
+    /** Chooses a token, or -1 when a logit is not finite; {@code logits} is modified (penalties, temperature). */
     public int sample(float[] logits, TokenHistory history) {
         applyPenalties(logits, history);
         if (options.greedy()) {
@@ -54,6 +56,9 @@ public final class Sampler {
         }
         int k = options.topK() > 0 ? Math.min(options.topK(), vocabSize) : vocabSize;
         int n = selectTop(logits, k);
+        if (n < 0) {
+            return -1;
+        }
         for (int i = 0; i < n; i++) {
             probs[i] = logits[order[i]];
         }
@@ -63,10 +68,11 @@ public final class Sampler {
     /**
      * Chooses a token from the top candidates of the logits, sorted descending (as
      * {@link #deviceCandidates()} asked for); the same choice {@link #sample} makes from all logits.
-     * {@code values} is overwritten.
+     * {@code values} is overwritten. A backend marks logits with a NaN or an infinity by {@code ids[0] = -1},
+     * which is returned.
      */
     public int sampleCandidates(int[] ids, float[] values, int n) {
-        if (options.greedy() || n == 1) {
+        if (ids[0] < 0 || options.greedy() || n == 1) {
             return ids[0];
         }
         return draw(ids, values, n);
@@ -135,27 +141,32 @@ public final class Sampler {
         }
     }
 
-    /** Index of the largest logit (the first one on ties, as torch.argmax does). */
+    /** Index of the largest logit (the first one on ties, as torch.argmax does); -1 when one is not finite. */
     public static int argmax(float[] logits) {
         int best = 0;
         float bestValue = logits[0];
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > bestValue) {
-                bestValue = logits[i];
+        boolean finite = true;
+        for (int i = 0; i < logits.length; i++) {
+            float v = logits[i];
+            finite &= Math.abs(v) <= Float.MAX_VALUE; // false for NaN and both infinities
+            if (v > bestValue) {
+                bestValue = v;
                 best = i;
             }
         }
-        return best;
+        return finite ? best : -1;
     }
 
     /**
      * Puts the indices of the {@code k} largest logits into {@code order[0..k)}, sorted descending,
-     * with a bounded min-heap (O(V log k)) and an in-place heap sort.
+     * with a bounded min-heap (O(V log k)) and an in-place heap sort; -1 when a logit is not finite.
      */
     private int selectTop(float[] logits, int k) {
         int size = 0;
+        boolean finite = true;
         for (int i = 0; i < vocabSize; i++) {
             float v = logits[i];
+            finite &= Math.abs(v) <= Float.MAX_VALUE;
             if (size < k) {
                 order[size] = i;
                 siftUp(logits, size++);
@@ -163,6 +174,9 @@ public final class Sampler {
                 order[0] = i;
                 siftDown(logits, 0, size);
             }
+        }
+        if (!finite) {
+            return -1;
         }
         // heap sort of a min-heap leaves the array in descending order
         for (int end = size - 1; end > 0; end--) {

@@ -4,6 +4,7 @@ import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.spts.ltp.LowRankProxy;
 import dev.sptsrag.inference.spts.ltp.LowRankProxyFile;
 import dev.sptsrag.inference.spts.ltp.ProxyVariant;
+import dev.sptsrag.inference.testing.NanWeights;
 import dev.sptsrag.inference.testing.ParityFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,6 +94,15 @@ class SptsCommandTest {
         Run badTemp = run("generate", "--preset", "tiny-llama", "-p", "x", "--temperature", "-1");
         assertEquals(2, badTemp.code());
         assertTrue(badTemp.err().contains("temperature"), badTemp.err());
+    }
+
+    @Test
+    void generateOnNanWeightsSaysSoAndFails(@TempDir Path dir) {
+        Path gguf = NanWeights.write("llama-gqa-rope3", dir.resolve("nan.gguf"), "output_norm.weight", 0, 96);
+        Run g = run("generate", gguf.toString(), "--prompt", "The badge number", "--max-tokens", "12", "--threads", "2");
+        assertEquals(2, g.code(), g.err());
+        assertTrue(g.err().contains("error: the model produced non-finite logits (NaN"), g.err());
+        assertTrue(g.err().contains("at the prefill") && g.err().contains("corrupt"), g.err());
     }
 
     @Test

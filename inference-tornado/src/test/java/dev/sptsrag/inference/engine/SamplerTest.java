@@ -54,6 +54,26 @@ class SamplerTest {
     }
 
     @Test
+    void aNonFiniteLogitGivesMinusOneOnEveryPath() {
+        SamplingOptions[] paths = {SamplingOptions.greedy(4), options(1.0, 20, 1, 0, 3), options(1.0, 0, 0.9, 0.05, 3)};
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, 517, VOCAB - 1}) {
+                float[] l = randomLogits(5);
+                l[at] = bad;
+                for (SamplingOptions o : paths) {
+                    assertEquals(-1, draw(o, 3, 1, l)[0], bad + " at " + at + " with " + o);
+                }
+            }
+        }
+        // a backend's candidates flag it with a first id of -1
+        Sampler s = new Sampler(VOCAB);
+        s.reset(options(1.0, 3, 1, 0, 3), 3);
+        assertEquals(-1, s.sampleCandidates(new int[] {-1, 4, 9}, new float[] {3, 2, 1}, 3));
+        assertEquals(-1, Sampler.argmax(new float[] {1, Float.NaN, 2}));
+        assertEquals(2, Sampler.argmax(new float[] {1, -3, 2, 2}));
+    }
+
+    @Test
     void sameSeedSameTokensOtherSeedOtherTokens() {
         float[] l = randomLogits(2);
         SamplingOptions o = options(1.0, 0, 1, 0, 0);

@@ -1,6 +1,7 @@
 package dev.sptsrag.service.ai;
 
 import dev.sptsrag.inference.ContextLengthExceededException;
+import dev.sptsrag.inference.NonFiniteLogitsException;
 import dev.sptsrag.inference.engine.FinishReason;
 import dev.sptsrag.service.TestEngines;
 import dev.sptsrag.inference.engine.TokenListener;
@@ -21,6 +22,7 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.observation.ChatModelObservationContext;
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.ai.retry.NonTransientAiException;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
@@ -224,5 +226,14 @@ class SptsChatModelTest {
         assertThat(report.generation().metrics().generatedTokens()).isLessThan(200);
         assertThat(scheduler.activeRequests()).isZero();
         assertThat(model.call(prompt("Still there?", null)).getResult().getOutput().getText()).isNotEmpty();
+    }
+
+    @Test
+    void aBrokenModelIsANonTransientFailureThatKeepsTheEnginesReason() {
+        NonFiniteLogitsException broken = new NonFiniteLogitsException(3);
+        RuntimeException translated = SptsChatModel.translate(broken);
+        // not transient: retrying cannot help until the model file is replaced
+        assertThat(translated).isInstanceOf(NonTransientAiException.class).hasCause(broken)
+                .hasMessageContaining("non-finite logits (NaN or infinity) at token 3").hasMessageContaining("corrupt");
     }
 }

@@ -1,6 +1,7 @@
 package dev.sptsrag.service.web;
 
 import dev.sptsrag.inference.ContextLengthExceededException;
+import dev.sptsrag.inference.NonFiniteLogitsException;
 import dev.sptsrag.service.ai.InvalidChatRequestException;
 import dev.sptsrag.service.ops.EngineState;
 import dev.sptsrag.service.ops.EngineTimeoutException;
@@ -43,5 +44,18 @@ class ProblemDetailsAdviceTest {
                 .containsEntry("requestedNewTokens", 16);
         assertThat(p.getProperties().get("error")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
                 .containsEntry("code", "context_length_exceeded").containsEntry("type", "invalid_request_error");
+    }
+
+    @Test
+    void aBrokenModelIsAnInternalErrorThatSaysWhy() {
+        // as SptsChatModel.translate hands an engine failure on
+        var broken = new NonFiniteLogitsException(1);
+        var response = advice.handle(new NonTransientAiException("the engine failed: " + broken.getMessage(), broken));
+        assertThat(response.getStatusCode()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
+        ProblemDetail p = response.getBody();
+        assertThat(p.getDetail()).contains("non-finite logits (NaN or infinity) at the prefill").contains("corrupt");
+        assertThat(p.getProperties()).containsEntry("code", "internal_error");
+        assertThat(p.getProperties().get("error")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                .containsEntry("message", p.getDetail()).containsEntry("type", "server_error");
     }
 }

@@ -403,16 +403,18 @@ public final class CpuBackend implements Backend {
         checkRows(a, row + 1);
         float[] d = a.data();
         int base = row * a.cols();
-        int best = -1;
-        float bestValue = Float.NEGATIVE_INFINITY;
+        int best = 0;
+        float bestValue = d[base];
+        boolean finite = true;
         for (int i = 0; i < a.cols(); i++) {
             float v = d[base + i];
-            if (v > bestValue || (best < 0 && v == bestValue)) {
+            finite &= Math.abs(v) <= Float.MAX_VALUE; // false for NaN and both infinities
+            if (v > bestValue) {
                 bestValue = v;
                 best = i;
             }
         }
-        return Math.max(best, 0);
+        return finite ? best : -1;
     }
 
     @Override
@@ -426,8 +428,10 @@ public final class CpuBackend implements Backend {
         int base = row * a.cols();
         // Insertion into a sorted prefix: k is small (candidates for sampling), the row is scanned once.
         int size = 0;
+        boolean finite = true;
         for (int i = 0; i < a.cols(); i++) {
             float v = d[base + i];
+            finite &= Math.abs(v) <= Float.MAX_VALUE;
             if (Float.isNaN(v) || (size == k && !(v > values[k - 1]))) {
                 continue;
             }
@@ -443,6 +447,9 @@ public final class CpuBackend implements Backend {
         for (; size < k; size++) { // only NaNs left: fill deterministically
             ids[size] = -1;
             values[size] = Float.NaN;
+        }
+        if (!finite) {
+            ids[0] = -1;
         }
     }
 

@@ -940,16 +940,24 @@ __device__ __forceinline__ bool argmax_better(float v, int i, float bv, int bi) 
     return v > bv || (v == bv && i < bi);
 }
 
+// Is f NaN or +-infinity (exponent bits all ones)?
+__device__ __forceinline__ int krn_not_finite(float f) {
+    return (__float_as_uint(f) & 0x7f800000u) == 0x7f800000u;
+}
+
 // out_index[0] / out_value[0] = argmax of logits[0..n) (ties -> smallest index, NaN never
-// wins; if every value is NaN the result is index 0 and logits[0]).
+// wins; if every value is NaN the result is index 0 and logits[0]). out_index[0] is -1 when
+// any value is NaN or infinite (broken weights; the engine reports it), noticed in the same scan.
 // Launch: grid = 1, block = 1024 (any multiple of 32), static shared 256 B.
 extern "C" __global__ void argmax_row(const float* logits, int n, int* out_index, float* out_value) {
     __shared__ float sv[32];
     __shared__ int si[32];
     float bv = 0.0f;
     int bi = -1;
+    int bad = 0;
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
         const float v = logits[i];
+        bad |= krn_not_finite(v);
         if (argmax_better(v, i, bv, bi)) {
             bv = v;
             bi = i;
@@ -968,7 +976,7 @@ extern "C" __global__ void argmax_row(const float* logits, int n, int* out_index
         sv[warp] = bv;
         si[warp] = bi;
     }
-    __syncthreads();
+    const int any_bad = __syncthreads_or(bad);
     if (threadIdx.x == 0) {
         const int nw = (blockDim.x + 31) >> 5;
         for (int w = 0; w < nw; ++w) {
@@ -980,6 +988,9 @@ extern "C" __global__ void argmax_row(const float* logits, int n, int* out_index
         if (bi < 0) {
             bi = 0;
             bv = n > 0 ? logits[0] : 0.0f;
+        }
+        if (any_bad) {
+            bi = -1;
         }
         out_index[0] = bi;
         out_value[0] = bv;
@@ -997,7 +1008,8 @@ __device__ __forceinline__ unsigned int float_order_key(float f) {
 
 // Top-k of logits[0..n), k <= 256: out_ids[0..k) / out_values[0..k) sorted by value
 // descending, ties by smaller id first; NaN ranks below every number. If n < k the
-// entries from n on get id -1 and value -inf.
+// entries from n on get id -1 and value -inf. out_ids[0] is -1 when any value is NaN or
+// infinite (as argmax_row), noticed in the first radix pass.
 // Method: 4-pass 8-bit radix select of the k-th largest key (shared 256-bin histogram),
 // gather (> threshold anywhere, == threshold smallest ids first), bitonic sort of 256.
 // Launch: grid = 1, block = 1024 (any multiple of 32 >= 256), static shared ~3.2 KB.
@@ -1021,15 +1033,18 @@ extern "C" __global__ void top_k_row(const float* logits, int n, int k, int* out
         s_gt_pos = 0;
     }
     unsigned int mask = 0u;
+    int bad = 0, any_bad = 0;
     for (int shift = 24; shift >= 0 && keff > 0; shift -= 8) {
         for (int i = tid; i < 256; i += nthreads) hist[i] = 0;
         __syncthreads();
         const unsigned int prefix = s_prefix;
         for (int i = tid; i < n; i += nthreads) {
-            const unsigned int key = float_order_key(logits[i]);
+            const float v = logits[i];
+            if (shift == 24) bad |= krn_not_finite(v);
+            const unsigned int key = float_order_key(v);
             if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1);
         }
-        __syncthreads();
+        any_bad |= __syncthreads_or(bad);
         if (tid == 0) {
             int rem = s_remaining;
             int b = 255;
@@ -1120,7 +1135,7 @@ extern "C" __global__ void top_k_row(const float* logits, int n, int k, int* out
     for (int i = tid; i < k; i += nthreads) {
         if (i < keff) {
             const int id = sel_id[i];
-            out_ids[i] = id;
+            out_ids[i] = i == 0 && any_bad ? -1 : id;
             out_values[i] = logits[id];
         } else {
             out_ids[i] = -1;
