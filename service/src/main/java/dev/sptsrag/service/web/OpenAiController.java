@@ -73,10 +73,9 @@ public class OpenAiController {
         Prompt prompt = mapper.toPrompt(request);
         long created = Instant.now().getEpochSecond();
         if (!Boolean.TRUE.equals(request.stream())) {
-            // From the stream, joined, rather than call(): asynchronous, so that the request's end cancels the
-            // generation (CancellableAnswer).
-            return ResponseEntity.ok(CancellableAnswer.of(joined(chatModel.stream(prompt))
-                    .map(r -> mapper.toCompletion(r, created))));
+            // From the stream, joined, rather than call(): asynchronous, and the async timeout cancels it.
+            // A Mono (not a DeferredResult) because only reactive bodies of a ResponseEntity are handled asynchronously.
+            return ResponseEntity.ok(joined(chatModel.stream(prompt)).map(r -> mapper.toCompletion(r, created)));
         }
         boolean includeUsage = request.streamOptions() != null
                 && Boolean.TRUE.equals(request.streamOptions().includeUsage());
