@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * How to pick each next token, and when to stop. Validated on construction; an invalid field is an
- * {@link IllegalArgumentException} naming the field, the value and the allowed range.
+ * {@link InvalidSamplingOptionException} naming the field, the value and the allowed range.
  *
  * @param maxTokens          tokens to generate at most (≥ 1)
  * @param temperature        0 picks the most likely token (greedy); otherwise logits are divided by it
@@ -72,7 +72,7 @@ public record SamplingOptions(int maxTokens, double temperature, int topK, doubl
 
     private static void check(boolean ok, String field, Object value, String allowed) {
         if (!ok) {
-            throw new IllegalArgumentException("invalid sampling option " + field + " = " + value + ": must be " + allowed);
+            throw new InvalidSamplingOptionException(field, value, allowed);
         }
     }
 }

@@ -6,10 +6,12 @@ import dev.sptsrag.inference.EngineException;
 import dev.sptsrag.inference.engine.GenerationMetrics;
 import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.GenerationResult;
+import dev.sptsrag.inference.engine.InvalidSamplingOptionException;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.engine.TokenListener;
 import dev.sptsrag.inference.spts.SkipBudget;
 import dev.sptsrag.inference.spts.SkipMode;
+import dev.sptsrag.inference.spts.SkipPlan;
 import dev.sptsrag.inference.spts.SkipStatistics;
 import dev.sptsrag.inference.tokenizer.ChatMessage;
 import dev.sptsrag.inference.tokenizer.ChatTemplate;
@@ -186,10 +188,18 @@ public class SptsChatModel implements ChatModel {
         }).doOnComplete(() -> {
             ChatResponse end = last.get();
             if (end != null && end.getResult() != null) {
-                onComplete.accept(new ChatResponse(List.of(new Generation(new AssistantMessage(text.toString()),
-                        end.getResult().getMetadata())), end.getMetadata()));
+                onComplete.accept(joined(text.toString(), end));
             }
         });
+    }
+
+    /**
+     * A streamed answer as one response: the pieces' {@code text}, with the finish reason and metadata of the
+     * {@code last} piece (ours carries usage, timings and skip figures there).
+     */
+    public static ChatResponse joined(String text, ChatResponse last) {
+        return new ChatResponse(List.of(new Generation(new AssistantMessage(text), last.getResult().getMetadata())),
+                last.getMetadata());
     }
 
     /** Runs one streamed request into {@code sink}; text arrives on the engine's worker thread. */
@@ -261,12 +271,13 @@ public class SptsChatModel implements ChatModel {
                     or(o.getMinP(), MIN_P), or(o.getRepetitionPenalty(), REPETITION_PENALTY),
                     or(o.getPresencePenalty(), 0.0), or(o.getFrequencyPenalty(), 0.0), o.getSeed(),
                     o.getStopSequences());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidChatRequestException(samplingField(e.getMessage()), e.getMessage(), e);
+        } catch (InvalidSamplingOptionException e) {
+            throw new InvalidChatRequestException(e.option(), e.getMessage(), e);
         }
         try {
             budget = o.getSkip() == null || o.getSkip().isBlank() ? SkipBudget.OFF
                     : SkipBudget.parse(o.getSkip(), loaded.model().config());
+            SkipPlan.resolve(budget, loaded.model().config(), tokens.length); // layers that fit the model, before queueing
         } catch (IllegalArgumentException e) {
             throw new InvalidChatRequestException("skip", e.getMessage(), e);
         }
@@ -292,16 +303,6 @@ public class SptsChatModel implements ChatModel {
             throw new InvalidChatRequestException("messages", "the messages (" + chars + " characters, at least " + atLeast
                     + " tokens) do not fit the " + context + "-token context", e);
         }
-    }
-
-    /** The option a sampling error names ("invalid sampling option topP = 2.0: …" → topP). */
-    private static String samplingField(String message) {
-        String prefix = "invalid sampling option ";
-        if (message != null && message.startsWith(prefix)) {
-            int end = message.indexOf(' ', prefix.length());
-            return end > 0 ? message.substring(prefix.length(), end) : null;
-        }
-        return null;
     }
 
     private static <T> T or(T value, T fallback) {
@@ -378,9 +379,7 @@ public class SptsChatModel implements ChatModel {
             case ContextLengthExceededException c -> new InvalidChatRequestException(c.getMessage(), c);
             case DeviceOutOfMemoryException d -> new TransientAiException("the device ran out of memory: " + d.getMessage(), d);
             case EngineException x -> new NonTransientAiException("the engine failed: " + x.getMessage(), x);
-            case IllegalArgumentException i -> new InvalidChatRequestException( // the budget is checked against the
-                    i.getMessage() != null && i.getMessage().startsWith("skip budget") ? "skip" : null, // model when it runs
-                    i.getMessage(), i);
+            case IllegalArgumentException i -> new InvalidChatRequestException(i.getMessage(), i);
             case RuntimeException r -> r;
             default -> new NonTransientAiException("the engine failed: " + e, e);
         };

@@ -63,12 +63,6 @@ public final class RagService {
         this.properties = Objects.requireNonNull(properties, "properties");
     }
 
-    public RagAnswer ask(RagQuestion q) {
-        Prepared p = prepare(q);
-        ChatResponse response = chatModel.call(p.prompt());
-        return p.answer(response.getResult().getOutput().getText(), response, System.nanoTime());
-    }
-
     /**
      * The answer as it is generated: text pieces, then one chunk with the whole {@link RagAnswer}. Retrieval
      * and validation happen now, so that their errors are thrown before anything is streamed; the engine is

@@ -25,8 +25,6 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import org.springframework.ai.chat.messages.AssistantMessage;
-import org.springframework.ai.chat.model.Generation;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Instant;
@@ -94,8 +92,7 @@ public class OpenAiController {
             if (g != null && g.getOutput().getText() != null) {
                 text.append(g.getOutput().getText());
             }
-        }).last().map(end -> new ChatResponse(List.of(new Generation(new AssistantMessage(text.toString()),
-                end.getResult().getMetadata())), end.getMetadata()));
+        }).last().map(end -> SptsChatModel.joined(text.toString(), end));
     }
 
     /** Chunks as OpenAI sends them: role first, then text, the finish reason, optionally usage, then [DONE]. */

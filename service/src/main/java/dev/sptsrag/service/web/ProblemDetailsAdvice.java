@@ -117,8 +117,6 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             case EngineTimeoutException t -> new Problem(HttpStatus.SERVICE_UNAVAILABLE, "timeout", "server_error", props, null);
             case TransientAiException t -> new Problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", "server_error", props, null);
             case CancellationException c -> new Problem(HttpStatus.SERVICE_UNAVAILABLE, "cancelled", "server_error", props, null);
-            case UploadsBusyException b -> new Problem(HttpStatus.TOO_MANY_REQUESTS, "uploads_busy", "rate_limit_error",
-                    props, b.retryAfterSeconds());
             case MaxUploadSizeExceededException m -> {
                 props.put("field", "files");
                 yield new Problem(HttpStatus.CONTENT_TOO_LARGE, "request_too_large", "invalid_request_error", props, null);
@@ -139,11 +137,8 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
     /** OpenAI's error object for {@code e}: in problem details, and as the event of a stream that fails. */
     static Map<String, Object> openAiError(Throwable e) {
         Problem p = classify(e);
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", reason(e));
-        error.put("type", p.type());
-        error.put("code", p.code());
-        return error;
+        return ProblemResponses.error(reason(e), p.type(), p.code(),
+                p.properties().get("field") instanceof String f ? f : null);
     }
 
     private static String reason(Throwable e) {
@@ -208,14 +203,8 @@ public class ProblemDetailsAdvice extends ResponseEntityExceptionHandler {
             if (field != null) {
                 problem.setProperty("field", field);
             }
-            Map<String, Object> error = new LinkedHashMap<>();
-            error.put("message", detail);
-            error.put("type", statusCode.is5xxServerError() ? "server_error" : "invalid_request_error");
-            error.put("code", code);
-            if (field != null) {
-                error.put("param", field);
-            }
-            problem.setProperty("error", error);
+            problem.setProperty("error", ProblemResponses.error(detail,
+                    statusCode.is5xxServerError() ? "server_error" : "invalid_request_error", code, field));
         }
         return super.handleExceptionInternal(ex, problem, headers, statusCode, request);
     }

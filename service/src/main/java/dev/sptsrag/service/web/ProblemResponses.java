@@ -31,15 +31,20 @@ public final class ProblemResponses {
         body.put("detail", detail);
         body.put("code", code);
         body.putAll(properties);
+        body.put("error", error(detail, type, code, properties.get("field") instanceof String f ? f : null));
+        return body;
+    }
+
+    /** OpenAI's error object, which OpenAI clients show: the message, type, code and ({@code param}) the field. */
+    public static Map<String, Object> error(String message, String type, String code, String field) {
         Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", detail);
+        error.put("message", message);
         error.put("type", type);
         error.put("code", code);
-        if (properties.get("field") instanceof String field) {
+        if (field != null) {
             error.put("param", field);
         }
-        body.put("error", error);
-        return body;
+        return error;
     }
 
     public static String json(HttpStatus status, String code, String type, String detail, Map<String, Object> properties) {

@@ -27,6 +27,8 @@ import java.util.concurrent.Semaphore;
  * <p>Runs after authentication, so a caller without the key costs no more than a 401.
  */
 public final class RequestLimitsFilter extends OncePerRequestFilter {
+    /** An upload takes seconds: a client told to wait this long finds a slot more often than not. */
+    static final long UPLOAD_RETRY_AFTER_SECONDS = 5;
     private final long maxBodyBytes;
     private final long maxUploadBytes;
     private final Semaphore uploads;
@@ -59,11 +61,11 @@ public final class RequestLimitsFilter extends OncePerRequestFilter {
             return;
         }
         if (!uploads.tryAcquire()) {
-            UploadsBusyException busy = new UploadsBusyException(maxUploads);
-            response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(busy.retryAfterSeconds()));
+            response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(UPLOAD_RETRY_AFTER_SECONDS));
             response.setHeader(HttpHeaders.CONNECTION, "close");
             ProblemResponses.write(response, HttpStatus.TOO_MANY_REQUESTS, "uploads_busy", "rate_limit_error",
-                    busy.getMessage(), Map.of("limit", maxUploads));
+                    maxUploads + " uploads are being received or indexed, the most at once "
+                            + "(spts.api.limits.max-concurrent-uploads); try again shortly", Map.of("limit", maxUploads));
             return;
         }
         try {
@@ -71,11 +73,6 @@ public final class RequestLimitsFilter extends OncePerRequestFilter {
         } finally {
             uploads.release();
         }
-    }
-
-    /** Uploads being received or indexed now (metrics, tests). */
-    public int uploadsInProgress() {
-        return maxUploads - uploads.availablePermits();
     }
 
     /** A request whose body stream fails with {@link RequestTooLargeException} past {@code limit} bytes. */

@@ -113,18 +113,14 @@ public class WebConfiguration {
             public void customize(ConfigurableTomcatWebServerFactory factory) {
                 factory.addContextCustomizers(context -> {
                     Container host = context.getParent();
-                    if (host instanceof StandardHost h) {
+                    if (host instanceof StandardHost h) { // the host adds a valve of this class when it starts
                         h.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
                     }
-                    for (Valve v : host.getPipeline().getValves()) { // Boot's own, if it added one
-                        if (v instanceof ErrorReportValve && !(v instanceof ProblemErrorReportValve)) {
+                    for (Valve v : host.getPipeline().getValves()) { // Boot's HTML one, if it added it
+                        if (v instanceof ErrorReportValve) {
                             host.getPipeline().removeValve(v);
                         }
                     }
-                    ProblemErrorReportValve valve = new ProblemErrorReportValve();
-                    valve.setShowReport(false);
-                    valve.setShowServerInfo(false);
-                    host.getPipeline().addValve(valve);
                 });
             }
 
