@@ -40,25 +40,37 @@ import static org.junit.jupiter.api.Assertions.fail;
 class CrashDurabilityTest {
     private static final int ACKS_BEFORE_KILL = 20;
     private static final int ROUNDS = 2;
+    private static final int BATCH = 50;
 
     @TempDir
     Path dir;
 
     @Test
     void everyAcknowledgedDocumentSurvivesAKill() throws Exception {
+        crashRounds(0);
+    }
+
+    /** Batches of 50 through one block and one commit: after a kill each batch is in whole or not at all. */
+    @Test
+    void aBatchIsWholeOrAbsentAfterAKill() throws Exception {
+        crashRounds(BATCH);
+    }
+
+    private void crashRounds(int batch) throws Exception {
         Path index = dir.resolve("index");
+        int acksBeforeKill = batch > 0 ? 3 * batch : ACKS_BEFORE_KILL; // a few whole batches, then the kill
         Map<String, Integer> acknowledged = new LinkedHashMap<>();
         Random random = new Random(42);
         int next = 0;
         for (int round = 0; round < ROUNDS; round++) {
             Path log = dir.resolve("child-" + round + ".log");
-            Process child = new ProcessBuilder(childCommand(index, next))
+            Process child = new ProcessBuilder(childCommand(index, next, batch))
                     .redirectError(log.toFile())
                     .start();
             int acks = 0;
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
-                while (acks < ACKS_BEFORE_KILL && (line = out.readLine()) != null) {
+                while (acks < acksBeforeKill && (line = out.readLine()) != null) {
                     String[] parts = line.split(" ");
                     acknowledged.put(parts[1], Integer.parseInt(parts[2]));
                     acks++;
@@ -69,7 +81,7 @@ class CrashDurabilityTest {
                 assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child died");
                 // Acknowledgements written after the last one read are not checked: no client received them.
             }
-            if (acks < ACKS_BEFORE_KILL) {
+            if (acks < acksBeforeKill) {
                 fail("the child stopped after " + acks + " acknowledgements:\n" + Files.readString(log));
             }
             next = (round + 1) * 1_000_000; // past every number the child may have used
@@ -83,9 +95,12 @@ class CrashDurabilityTest {
                     assertEquals(ack.getKey(), retriever.search(new SearchRequest(marker, 1)).hits().getFirst().chunk().documentId());
                 }
                 assertEveryDocumentWhole(retriever, reopened.chunkCount());
+                if (batch > 0) {
+                    assertEveryBatchWhole(retriever, batch);
+                }
             }
         }
-        assertTrue(acknowledged.size() >= ROUNDS * ACKS_BEFORE_KILL);
+        assertTrue(acknowledged.size() >= ROUNDS * acksBeforeKill);
     }
 
     /** Every document in the index, acknowledged or not, has exactly the chunks it was written with. */
@@ -103,6 +118,17 @@ class CrashDurabilityTest {
         }
     }
 
+    /** Every batch in the index has all its documents: a kill part way through one left none of it. */
+    private static void assertEveryBatchWhole(LuceneRetriever retriever, int batch) {
+        Map<String, java.util.Set<String>> documents = new HashMap<>();
+        for (ChunkHit hit : retriever.search(new SearchRequest("document", SearchRequest.MAX_TOP_K)).hits()) {
+            documents.computeIfAbsent(hit.document().metadata().get("batch"), k -> new java.util.HashSet<>())
+                    .add(hit.chunk().documentId());
+        }
+        assertTrue(documents.size() > 1, "batches were written");
+        documents.forEach((first, ids) -> assertEquals(batch, ids.size(), "batch " + first + " is whole"));
+    }
+
     private static void assertCleanAfterCrash(Path index) throws IOException {
         try (FSDirectory directory = FSDirectory.open(index); CheckIndex check = new CheckIndex(directory)) {
             ByteArrayOutputStream report = new ByteArrayOutputStream();
@@ -113,11 +139,11 @@ class CrashDurabilityTest {
     }
 
     /** The same java, flags and test class path as this JVM. */
-    private static List<String> childCommand(Path index, int first) {
+    private static List<String> childCommand(Path index, int first, int batch) {
         String java = ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", classPath,
-                CrashIngestChild.class.getName(), index.toString(), Integer.toString(first));
+                CrashIngestChild.class.getName(), index.toString(), Integer.toString(first), Integer.toString(batch));
     }
 }
