@@ -3,8 +3,8 @@
 # CUDA/OpenCL backends call native libraries through FFM. JAVA_OPTS adds site flags (heap, GC);
 # arguments go to Spring Boot (--spring.ai.spts.chat.context-length=8192, ...).
 set -e
-# /data is the writable volume; java.io.tmpdir lives there too (Tomcat's work folder, multipart
-# uploads), so the root filesystem and /tmp may be read-only. Leftovers of an earlier run are only
+# /data is the writable volume (SPTS_DATA_DIR: the index, spooled uploads); java.io.tmpdir lives there
+# too (Tomcat's work folder), so the root filesystem and /tmp may be read-only. Leftovers of an earlier run are only
 # temporary files of this container.
 mkdir -p /data/index /data/cache /data/tmp
 rm -rf /data/tmp/* 2>/dev/null || true
