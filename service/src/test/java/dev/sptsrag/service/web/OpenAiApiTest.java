@@ -13,9 +13,7 @@ import org.springframework.ai.openai.OpenAiChatOptions;
 import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -207,17 +205,35 @@ class OpenAiApiTest extends WebTestBase {
         }
     }
 
+    /**
+     * The stream's client hangs up while its request waits behind another (the engine held on purpose), so
+     * the hang-up comes before the generation however fast the machine: the stream's first writes find the
+     * connection closed and stop the generation (were the client to close after the first event, a fast
+     * machine could finish all the tokens into the socket's buffer before the close, and nothing would be
+     * cancelled).
+     */
     @Test
     void aClientThatHangsUpStopsTheGenerationAndFreesTheEngine() throws Exception {
         double cancelledBefore = cancelled();
-        HttpResponse<InputStream> response = http.send(request("/v1/chat/completions")
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("""
+        TestEngines.Hold hold = new TestEngines.Hold();
+        var running = scheduler.submit(TestEngines.request(scheduler, "running", 4), hold);
+        hold.awaitHeld();
+        try {
+            try (java.net.Socket socket = new Socket("127.0.0.1", port)) {
+                byte[] body = """
                         {"messages": [{"role": "user", "content": "Write a very long story."}], "max_tokens": 220, "stream": true}
-                        """)).build(), HttpResponse.BodyHandlers.ofInputStream());
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-            assertThat(reader.readLine()).startsWith("data: ");
-        } // closing the body drops the connection mid-stream
+                        """.getBytes(StandardCharsets.UTF_8);
+                socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Authorization: Bearer " + KEY + "\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                socket.getOutputStream().write(body);
+                socket.getOutputStream().flush();
+                await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.queueDepth() == 1);
+            } // the client hangs up
+        } finally {
+            hold.release();
+            running.result().get();
+        }
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.activeRequests() == 0 && scheduler.queueDepth() == 0);
         assertThat(cancelled()).isEqualTo(cancelledBefore + 1);
         assertThat(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2}")
