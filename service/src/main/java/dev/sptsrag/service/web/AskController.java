@@ -6,6 +6,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -28,19 +29,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public class AskController {
     private final RagService rag;
     private final JsonMapper json;
+    private final CancellableAnswers answers;
 
-    public AskController(RagService rag, JsonMapper json) {
+    public AskController(RagService rag, JsonMapper json, CancellableAnswers answers) {
         this.rag = rag;
         this.json = json;
+        this.answers = answers;
     }
 
     /**
      * Answered asynchronously from the same generation a stream uses, so that the request's end (its
-     * timeout, an error) cancels the generation ({@link CancellableAnswer}).
+     * timeout, an error, the client hanging up) cancels the generation ({@link CancellableAnswers}).
      */
     @PostMapping("/api/ask")
-    public DeferredResult<RagAnswer> ask(@RequestBody RagApi.AskRequest request) {
-        return CancellableAnswer.of(rag.stream(request.validated()).mapNotNull(RagService.RagChunk::done).last());
+    public DeferredResult<RagAnswer> ask(@RequestBody RagApi.AskRequest request, HttpServletRequest http) {
+        return answers.of(http, rag.stream(request.validated()).mapNotNull(RagService.RagChunk::done).last());
     }
 
     @PostMapping(path = "/api/ask/stream", consumes = MediaType.APPLICATION_JSON_VALUE)

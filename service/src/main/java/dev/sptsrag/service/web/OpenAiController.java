@@ -11,6 +11,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.ai.chat.metadata.ChatResponseMetadata;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.Prompt;
@@ -45,10 +46,12 @@ public class OpenAiController {
     private final SptsChatModel chatModel;
     private final OpenAiMapper mapper;
     private final JsonMapper json;
+    private final CancellableAnswers answers;
 
-    public OpenAiController(SptsChatModel chatModel, JsonMapper json) {
+    public OpenAiController(SptsChatModel chatModel, JsonMapper json, CancellableAnswers answers) {
         this.chatModel = chatModel;
         this.json = json;
+        this.answers = answers;
         this.mapper = new OpenAiMapper(json);
     }
 
@@ -67,13 +70,13 @@ public class OpenAiController {
                     @ApiResponse(responseCode = "404", description = "the model is not served here"),
                     @ApiResponse(responseCode = "429", description = "the engine's queue is full (Retry-After)"),
                     @ApiResponse(responseCode = "503", description = "the engine is loading, failed, shutting down, or timed out")})
-    public ResponseEntity<?> chatCompletions(@RequestBody ChatCompletionRequest request) {
+    public Object chatCompletions(@RequestBody ChatCompletionRequest request, HttpServletRequest http) {
         Prompt prompt = mapper.toPrompt(request);
         long created = Instant.now().getEpochSecond();
         if (!Boolean.TRUE.equals(request.stream())) {
-            // From the stream, joined, rather than call(): asynchronous, and the async timeout cancels it.
-            // A Mono (not a DeferredResult) because only reactive bodies of a ResponseEntity are handled asynchronously.
-            return ResponseEntity.ok(joined(chatModel.stream(prompt)).map(r -> mapper.toCompletion(r, created)));
+            // From the stream, joined, rather than call(): asynchronous, and cancelled when the request ends
+            // (timeout, hang-up). Object is the declared type because Spring picks the handler by the value's.
+            return answers.of(http, joined(chatModel.stream(prompt)).map(r -> mapper.toCompletion(r, created)));
         }
         boolean includeUsage = request.streamOptions() != null
                 && Boolean.TRUE.equals(request.streamOptions().includeUsage());

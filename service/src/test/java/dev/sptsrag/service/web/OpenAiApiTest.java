@@ -3,7 +3,6 @@ package dev.sptsrag.service.web;
 import dev.sptsrag.service.TestEngines;
 import dev.sptsrag.service.ai.SptsChatModel;
 import dev.sptsrag.service.ai.SptsChatOptions;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.model.ChatResponse;
@@ -31,11 +30,8 @@ class OpenAiApiTest extends WebTestBase {
     @Autowired
     SptsChatModel chatModel;
 
-    @Autowired
-    MeterRegistry meters;
-
     private double cancelled() {
-        return meters.get("spts.engine.requests").tag("outcome", "cancelled").counter().count();
+        return cancelledRequests();
     }
 
     private OpenAiChatModel openAiClient(boolean streamUsage) {
@@ -236,6 +232,14 @@ class OpenAiApiTest extends WebTestBase {
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.activeRequests() == 0 && scheduler.queueDepth() == 0);
         assertThat(cancelled()).isEqualTo(cancelledBefore + 1);
+        assertThat(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2}")
+                .statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aClientThatHangsUpWhileWaitingForACompletionIsTakenOutOfTheQueue() throws Exception {
+        assertAHangUpWhileWaitingCancelsTheRequest("/v1/chat/completions",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Write a very long story.\"}], \"max_tokens\": 220}");
         assertThat(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2}")
                 .statusCode()).isEqualTo(200);
     }

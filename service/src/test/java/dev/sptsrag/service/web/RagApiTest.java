@@ -198,6 +198,12 @@ class RagApiTest extends WebTestBase {
     }
 
     @Test
+    void aClientThatHangsUpWhileWaitingForAnAnswerIsTakenOutOfTheQueue() throws Exception {
+        assertAHangUpWhileWaitingCancelsTheRequest("/api/ask",
+                "{\"question\": \"Write a very long story about gardens.\", \"maxTokens\": 200}");
+    }
+
+    @Test
     void theRequestsSkipBudgetReachesTheEngine() throws Exception {
         assertThat(post("/api/documents", """
                 {"id": "figs", "collection": "skip", "text": "Fig trees fruit twice a year in warm climates."}""")

@@ -2,6 +2,8 @@ package dev.sptsrag.service.web;
 
 import dev.sptsrag.service.Fixtures;
 import dev.sptsrag.service.SptsRagApplication;
+import dev.sptsrag.service.TestEngines;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.sptsrag.service.ops.EngineScheduler;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -14,13 +16,16 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The whole application on a random loopback port over the real engine (Llama fixture, context 256),
@@ -54,6 +59,9 @@ abstract class WebTestBase {
     @Autowired
     EngineScheduler scheduler;
 
+    @Autowired
+    MeterRegistry meters;
+
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeEach
@@ -76,6 +84,40 @@ abstract class WebTestBase {
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return http.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    double cancelledRequests() {
+        return meters.get("spts.engine.requests").tag("outcome", "cancelled").counter().count();
+    }
+
+    /**
+     * A non-streaming request sent on a raw socket while the engine is held, so it waits in the queue; the
+     * client hangs up; the queue must empty while the engine is still held. Nothing of the request's own
+     * is written meanwhile, so only a server that watches the idle connection can notice.
+     */
+    void assertAHangUpWhileWaitingCancelsTheRequest(String path, String json) throws Exception {
+        double cancelledBefore = cancelledRequests();
+        TestEngines.Hold hold = new TestEngines.Hold();
+        var running = scheduler.submit(TestEngines.request(scheduler, "running", 4), hold);
+        hold.awaitHeld();
+        try {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                byte[] body = json.getBytes(StandardCharsets.UTF_8);
+                socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Authorization: Bearer " + KEY + "\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                socket.getOutputStream().write(body);
+                socket.getOutputStream().flush();
+                await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.queueDepth() == 1);
+            } // the client hangs up
+            await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.queueDepth() == 0);
+            assertThat(scheduler.activeRequests()).as("only the held request runs").isEqualTo(1);
+        } finally {
+            hold.release();
+            running.result().get();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.activeRequests() == 0);
+        assertThat(cancelledRequests()).isEqualTo(cancelledBefore + 1);
     }
 
     static JsonNode json(String body) {
