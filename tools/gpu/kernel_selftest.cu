@@ -1,4 +1,4 @@
-// Self-test of the CUDA kernels in kernels.cu against double-precision CPU references,
+// Self-test of the engine's CUDA kernels (backend/cuda/*.cu) against double-precision CPU references,
 // plus a timing of the tensor-core flash-attention prefill kernel.
 //
 // Build & run (from the repository root, on a machine with an sm_90 GPU):
@@ -21,7 +21,12 @@
 
 #include <cuda_runtime.h>
 
-#include "../../inference-tornado/src/main/resources/dev/sptsrag/inference/backend/cuda/kernels.cu"
+// The kernel sources in the order the backend joins them (CudaKernels.SOURCES).
+#include "../../inference-tornado/src/main/resources/dev/sptsrag/inference/backend/cuda/common.cuh"
+#include "../../inference-tornado/src/main/resources/dev/sptsrag/inference/backend/cuda/elementwise.cu"
+#include "../../inference-tornado/src/main/resources/dev/sptsrag/inference/backend/cuda/attention.cu"
+#include "../../inference-tornado/src/main/resources/dev/sptsrag/inference/backend/cuda/sampling.cu"
+#include "../../inference-tornado/src/main/resources/dev/sptsrag/inference/backend/cuda/spts.cu"
 
 #define CK(x)                                                                                              \
     do {                                                                                                   \

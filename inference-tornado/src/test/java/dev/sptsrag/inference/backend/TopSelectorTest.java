@@ -33,7 +33,7 @@ class TopSelectorTest {
     }
 
     /**
-     * The device's way ({@code select_top_rows} in kernels.cu), modelled step by step in Java: forced
+     * The device's way ({@code select_top_rows} in spts.cu), modelled step by step in Java: forced
      * ranges from {@link TopSelector#forced}, a 4 × 8-bit radix select of the need-th best 32-bit key,
      * then rows better than it and the first of its ties in row order. Same rows as {@code select}.
      */

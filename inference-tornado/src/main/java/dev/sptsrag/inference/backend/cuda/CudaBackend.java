@@ -27,7 +27,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The engine on an NVIDIA GPU. Kernels are CUDA C ({@code kernels.cu}) compiled by NVRTC for the
+ * The engine on an NVIDIA GPU. Kernels are CUDA C ({@link CudaKernels#SOURCES}) compiled by NVRTC for the
  * device's architecture and loaded as PTX through the driver API; linear layers are cuBLASLt GEMMs.
  *
  * <p>Precision: weights BF16 (every stored type is converted at upload; float32 and quantized types
