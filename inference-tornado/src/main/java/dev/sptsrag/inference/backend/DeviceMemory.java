@@ -1,0 +1,40 @@
+package dev.sptsrag.inference.backend;
+
+import dev.sptsrag.inference.model.WeightTensor;
+
+/**
+ * A backend's memory and transfers: weights placed once, activation and KV buffers allocated up front,
+ * rows copied in, out and between buffers. The host may read results only through {@link #readRows} (or
+ * the ops that say they wait), which orders them after the work issued before.
+ */
+public interface DeviceMemory {
+    /** Places a 2-D weight {@code [out, in]} on the device, converting its element type as the backend chooses. */
+    DeviceMatrix uploadMatrix(WeightTensor weight);
+
+    /** Places a 1-D weight (a norm scale, a bias) on the device as float32. */
+    DeviceVector uploadVector(WeightTensor weight);
+
+    /** Places host floats on the device as a vector. */
+    DeviceVector uploadVector(String name, float[] values);
+
+    /** Allocates an activation matrix of {@code rows × cols} float32 values. */
+    Activations allocateActivations(String name, int rows, int cols);
+
+    /** Allocates one layer's key/value cache of {@code capacity} token slots of width {@code kvDim}. */
+    KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim);
+
+    /** Uploads the rotary frequencies once; {@link DecoderOps#rope} uses them. */
+    RotaryTable createRotaryTable(RotaryEmbedding rotary);
+
+    /** Copies rows {@code [srcRow, srcRow + rows)} of {@code src} to rows starting at {@code dstRow} of {@code dst}. */
+    void copyRows(Activations src, int srcRow, Activations dst, int dstRow, int rows);
+
+    /** Copies {@code rows} host rows ({@code src}, row-major) into {@code x} starting at row {@code firstRow}. */
+    void writeRows(float[] src, int rows, Activations x, int firstRow);
+
+    /** Copies {@code rows} rows starting at {@code firstRow} to the host, row-major, waiting for pending work. */
+    void readRows(Activations x, int firstRow, int rows, float[] dst);
+
+    /** Returns when every op issued so far has finished (a device may run them asynchronously). */
+    void synchronize();
+}
