@@ -9,6 +9,7 @@ import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.InvalidSamplingOptionException;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.engine.TokenListener;
+import dev.sptsrag.inference.spts.InvalidSkipBudgetException;
 import dev.sptsrag.inference.spts.SkipBudget;
 import dev.sptsrag.inference.spts.SkipMode;
 import dev.sptsrag.inference.spts.SkipPlan;
@@ -22,6 +23,7 @@ import dev.sptsrag.service.ops.LoadedEngine;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import org.jspecify.annotations.Nullable;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
@@ -48,6 +50,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -241,7 +244,8 @@ public class SptsChatModel implements ChatModel {
     }
 
     /** A request as the engine takes it, with what the response needs. */
-    private record Prepared(String id, String modelId, int[] promptTokens, GenerationRequest request, SkipBudget budget) {
+    private record Prepared(String id, String modelId, int[] promptTokens, GenerationRequest request,
+                            @Nullable AppliedSkip skip) {
     }
 
     private Prompt withOptions(Prompt prompt) {
@@ -264,7 +268,6 @@ public class SptsChatModel implements ChatModel {
             throw new InvalidChatRequestException(tokens.length >= context ? "messages" : "maxTokens", e.getMessage(), e);
         }
         SamplingOptions sampling;
-        SkipBudget budget;
         try {
             sampling = new SamplingOptions(o.getMaxTokens() != null ? o.getMaxTokens() : context - tokens.length,
                     or(o.getTemperature(), TEMPERATURE), or(o.getTopK(), TOP_K), or(o.getTopP(), TOP_P),
@@ -274,15 +277,37 @@ public class SptsChatModel implements ChatModel {
         } catch (InvalidSamplingOptionException e) {
             throw new InvalidChatRequestException(e.option(), e.getMessage(), e);
         }
+        SkipPlan plan = skipPlan(o.getSkip(), loaded, tokens.length);
+        return new Prepared("chatcmpl-" + UUID.randomUUID(), loaded.modelId(), tokens,
+                new GenerationRequest(tokens, sampling, plan.budget()), applied(o.getSkip(), plan));
+    }
+
+    /** The request's budget against the loaded model and prompt; refused (400, naming the field) before it is queued. */
+    private static SkipPlan skipPlan(@Nullable SkipSpec spec, LoadedEngine loaded, int promptTokens) {
         try {
-            budget = o.getSkip() == null || o.getSkip().isBlank() ? SkipBudget.OFF
-                    : SkipBudget.parse(o.getSkip(), loaded.model().config());
-            SkipPlan.resolve(budget, loaded.model().config(), tokens.length); // layers that fit the model, before queueing
-        } catch (IllegalArgumentException e) {
+            SkipBudget budget = spec == null ? SkipBudget.OFF : spec.resolve(loaded.model().config());
+            return SkipPlan.resolve(budget, loaded.model().config(), promptTokens); // layers that fit the model
+        } catch (InvalidSkipBudgetException e) {
+            throw new InvalidChatRequestException("skip." + e.field(), e.getMessage(), e);
+        } catch (IllegalArgumentException e) { // an unknown preset
             throw new InvalidChatRequestException("skip", e.getMessage(), e);
         }
-        return new Prepared("chatcmpl-" + UUID.randomUUID(), loaded.modelId(), tokens,
-                new GenerationRequest(tokens, sampling, budget), budget);
+    }
+
+    /**
+     * What the response reports of a budget that skips (none without one); a strict spec whose budget would
+     * skip nothing for this prompt is refused instead.
+     */
+    private static @Nullable AppliedSkip applied(@Nullable SkipSpec spec, SkipPlan plan) {
+        if (plan.budget().mode() == SkipMode.FULL) {
+            return null;
+        }
+        Optional<String> idle = plan.skipsNothingBecause();
+        if (idle.isPresent() && spec != null && spec.strictMode()) {
+            throw new InvalidChatRequestException("skip", "the skip budget would skip nothing (strict): " + idle.get(),
+                    null);
+        }
+        return new AppliedSkip(SkipSpec.of(plan.budget()), idle.isEmpty(), idle.orElse(null));
     }
 
     /**
@@ -359,8 +384,8 @@ public class SptsChatModel implements ChatModel {
                 .keyValue(SptsChatMetadata.DECODE_TOKENS_PER_SECOND, m.decodeTokensPerSecond());
         SkipStatistics s = r.skipStatistics();
         b.keyValue(SptsChatMetadata.SKIPPED_TOKEN_RATIO, EngineMetrics.skippedRatio(s));
-        if (p.budget().mode() != SkipMode.FULL) {
-            b.keyValue(SptsChatMetadata.SKIP_BUDGET, p.budget().toString());
+        if (p.skip() != null) {
+            b.keyValue(SptsChatMetadata.SKIP_BUDGET, p.skip());
         }
         if (s != null) {
             b.keyValue(SptsChatMetadata.SKIP_STATISTICS, s)

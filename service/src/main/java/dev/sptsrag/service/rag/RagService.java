@@ -12,6 +12,7 @@ import dev.sptsrag.retrieval.search.Retriever;
 import dev.sptsrag.retrieval.search.SearchFilter;
 import dev.sptsrag.retrieval.search.SearchRequest;
 import dev.sptsrag.retrieval.search.SearchResults;
+import dev.sptsrag.service.ai.AppliedSkip;
 import dev.sptsrag.service.ai.InvalidChatRequestException;
 import dev.sptsrag.service.ai.SptsChatMetadata;
 import dev.sptsrag.service.ai.SptsChatModel;
@@ -163,8 +164,9 @@ public final class RagService {
 
     private static RagAnswer.Skip skip(ChatResponseMetadata md) {
         SkipStatistics s = md.get(SptsChatMetadata.SKIP_STATISTICS);
-        String budget = md.get(SptsChatMetadata.SKIP_BUDGET);
-        return new RagAnswer.Skip(budget, number(md, SptsChatMetadata.SKIPPED_TOKEN_RATIO).doubleValue(),
+        AppliedSkip applied = md.get(SptsChatMetadata.SKIP_BUDGET);
+        return new RagAnswer.Skip(applied != null ? applied.budget() : null, applied != null ? applied.effective() : null,
+                applied != null ? applied.reason() : null, number(md, SptsChatMetadata.SKIPPED_TOKEN_RATIO).doubleValue(),
                 s != null ? s.attentionActive() : null, s != null ? s.kvBytesKept() : 0, s != null ? s.kvBytesFull() : 0);
     }
 
