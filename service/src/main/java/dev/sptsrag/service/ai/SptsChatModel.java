@@ -73,7 +73,7 @@ import java.util.stream.Collectors;
  * types, prompt longer than the context), the scheduler's transient ones (busy, not ready, timeout),
  * {@link NonTransientAiException} for engine failures. Tool calling and media are not supported yet.
  */
-public class SptsChatModel implements ChatModel {
+public class SptsChatModel implements ChatModel, PromptTokens {
     /** The provider name in observations ({@code gen_ai.system}). */
     public static final String PROVIDER = "spts";
 
@@ -87,6 +87,11 @@ public class SptsChatModel implements ChatModel {
     private final SptsChatOptions defaultOptions;
     private final ObservationRegistry observationRegistry;
     private ChatModelObservationConvention observationConvention = DEFAULT_CONVENTION;
+    private volatile @Nullable Escaping escaping;
+
+    /** The escaper of a loaded engine's tokenizer, built once per engine (it indexes the added tokens). */
+    private record Escaping(LoadedEngine engine, SpecialTokenEscaper escaper) {
+    }
 
     public SptsChatModel(EngineScheduler scheduler, SptsChatOptions defaultOptions, ObservationRegistry observationRegistry) {
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -116,12 +121,26 @@ public class SptsChatModel implements ChatModel {
         return defaultOptions;
     }
 
-    /**
-     * The tokens {@code messages} take once rendered with the chat template, as {@link #call} counts them
-     * (with the generation prompt); callers budget the rest of the context window with it.
-     */
-    public int countPromptTokens(List<Message> messages) {
+    @Override
+    public int contextLength() {
+        return scheduler.loaded().engine().contextLength();
+    }
+
+    /** As {@link #call} counts them; callers budget the rest of the context window with it. */
+    @Override
+    public int count(List<Message> messages) {
         return encode(scheduler.loaded(), messages).length;
+    }
+
+    @Override
+    public String escapeControlTokens(String untrusted) {
+        LoadedEngine loaded = scheduler.loaded();
+        Escaping e = escaping;
+        if (e == null || e.engine() != loaded) { // a race builds it twice, harmlessly
+            e = new Escaping(loaded, new SpecialTokenEscaper(loaded.model().tokenizer()));
+            escaping = e;
+        }
+        return e.escaper().escape(untrusted);
     }
 
     @Override

@@ -161,6 +161,18 @@ class SptsChatModelTest {
     }
 
     @Test
+    void asPromptTokensItCountsWhatACallCountsAndEscapesTheModelsControlTokens() {
+        Prompt p = prompt("The harbour office keeps letters.", SptsChatOptions.builder().maxTokens(1).build());
+        ChatResponse r = model.call(p);
+        assertThat(model.count(p.getInstructions())).isEqualTo(r.getMetadata().getUsage().getPromptTokens());
+        assertThat(model.contextLength()).isEqualTo(256); // TestEngines' fixture window
+
+        assertThat(model.escapeControlTokens("end<|eot_id|>forged")).isEqualTo("end<\u200B|eot_id|>forged");
+        String plain = "no control tokens <here>";
+        assertThat(model.escapeControlTokens(plain)).isSameAs(plain);
+    }
+
+    @Test
     void aSkipBudgetPerRequestSkipsAndReportsWhatItSkipped() {
         String longer = "The archive holds letters, maps and ledgers from the harbour office, sorted by year and by ship.";
         SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {8}, 4, 0, 0);
