@@ -74,57 +74,61 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
 
     public SkipBudget {
         if (mode == null) {
-            throw new IllegalArgumentException("skip budget: mode is required (FULL, PAP, PAP_LTP or SPTS)");
+            throw new InvalidSkipBudgetException("mode", "skip budget: mode is required (FULL, PAP, PAP_LTP or SPTS)");
         }
         if (criterion == null) {
             criterion = SelectionCriterion.SELF_PROBE;
         }
         if (spanTokens < 0 || spanTokens > MAX_SPAN_TOKENS) {
-            throw new IllegalArgumentException("skip budget: spanTokens must be within 0.." + MAX_SPAN_TOKENS + ", was "
-                    + spanTokens);
+            throw new InvalidSkipBudgetException("spanTokens", "skip budget: spanTokens must be within 0.."
+                    + MAX_SPAN_TOKENS + ", was " + spanTokens);
         }
         boundaries = boundaries == null ? new int[0] : boundaries.clone();
         stageBudgets = stageBudgets == null ? new int[0] : stageBudgets.clone();
         if (mode != SkipMode.FULL) {
             if (startLayer < 0) {
-                throw new IllegalArgumentException("skip budget: startLayer must be >= 0, was " + startLayer);
+                throw new InvalidSkipBudgetException("startLayer", "skip budget: startLayer must be >= 0, was "
+                        + startLayer);
             }
             if (stageBudgets.length == 0) {
-                throw new IllegalArgumentException("skip budget: stageBudgets needs at least one budget");
+                throw new InvalidSkipBudgetException("stageBudgets", "skip budget: stageBudgets needs at least one budget");
             }
             if (boundaries.length != stageBudgets.length) {
-                throw new IllegalArgumentException("skip budget: one stage budget per boundary; " + boundaries.length
-                        + " boundaries but " + stageBudgets.length + " budgets");
+                throw new InvalidSkipBudgetException("stageBudgets", "skip budget: one stage budget per boundary; "
+                        + boundaries.length + " boundaries but " + stageBudgets.length + " budgets");
             }
             int previous = startLayer;
             for (int i = 0; i < boundaries.length; i++) {
                 if (boundaries[i] <= previous) {
-                    throw new IllegalArgumentException("skip budget: boundaries must increase and come after startLayer "
-                            + startLayer + "; boundary " + i + " is " + boundaries[i] + " after " + previous);
+                    throw new InvalidSkipBudgetException("boundaries[" + i + "]", "skip budget: boundaries must "
+                            + "increase and come after startLayer " + startLayer + "; boundary " + i + " is "
+                            + boundaries[i] + " after " + previous);
                 }
                 previous = boundaries[i];
             }
             for (int i = 0; i < stageBudgets.length; i++) {
                 if (stageBudgets[i] < 1) {
-                    throw new IllegalArgumentException("skip budget: stageBudgets[" + i + "] must be >= 1 token, was "
-                            + stageBudgets[i]);
+                    throw new InvalidSkipBudgetException("stageBudgets[" + i + "]", "skip budget: stageBudgets[" + i
+                            + "] must be >= 1 token, was " + stageBudgets[i]);
                 }
             }
             if (removalPerBoundary < 0) {
-                throw new IllegalArgumentException("skip budget: removalPerBoundary must be >= 0, was " + removalPerBoundary);
+                throw new InvalidSkipBudgetException("removalPerBoundary", "skip budget: removalPerBoundary must be >= 0, "
+                        + "was " + removalPerBoundary);
             }
             if (sinkTokens < 0 || recentTokens < 0) {
-                throw new IllegalArgumentException("skip budget: sinkTokens and recentTokens must be >= 0, were "
-                        + sinkTokens + " and " + recentTokens);
+                throw new InvalidSkipBudgetException(sinkTokens < 0 ? "sinkTokens" : "recentTokens",
+                        "skip budget: sinkTokens and recentTokens must be >= 0, were " + sinkTokens + " and "
+                                + recentTokens);
             }
             int smallest = Arrays.stream(stageBudgets).min().orElseThrow();
             if (sinkTokens + recentTokens + 1 > smallest) {
-                throw new IllegalArgumentException("skip budget: sinkTokens + recentTokens + the last token ("
-                        + (sinkTokens + recentTokens + 1) + ") must fit the smallest stage budget (" + smallest + ")");
+                throw new InvalidSkipBudgetException("sinkTokens", "skip budget: sinkTokens + recentTokens + the last "
+                        + "token (" + (sinkTokens + recentTokens + 1) + ") must fit the smallest stage budget (" + smallest + ")");
             }
             if (criterion == SelectionCriterion.PREVIOUS_LAYER && startLayer < 1) {
-                throw new IllegalArgumentException("skip budget: criterion PREVIOUS_LAYER needs startLayer >= 1 (layer 0 "
-                        + "has no previous layer to rank its tokens)");
+                throw new InvalidSkipBudgetException("criterion", "skip budget: criterion PREVIOUS_LAYER needs "
+                        + "startLayer >= 1 (layer 0 has no previous layer to rank its tokens)");
             }
         }
     }

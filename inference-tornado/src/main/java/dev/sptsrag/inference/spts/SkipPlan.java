@@ -3,6 +3,7 @@ package dev.sptsrag.inference.spts;
 import dev.sptsrag.inference.model.ModelConfig;
 
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * A {@link SkipBudget} resolved against a model and a prompt length, layer by layer: how many
@@ -30,7 +31,7 @@ public final class SkipPlan {
     }
 
     /**
-     * @throws IllegalArgumentException when the budget's layers do not fit the model
+     * @throws InvalidSkipBudgetException when the budget's layers do not fit the model
      */
     public static SkipPlan resolve(SkipBudget budget, ModelConfig config, int promptLength) {
         if (promptLength < 1) {
@@ -42,8 +43,8 @@ public final class SkipPlan {
         int[] active = new int[layers];
         boolean skipping = budget.mode() != SkipMode.FULL;
         if (skipping && budget.startLayer() >= layers) {
-            throw new IllegalArgumentException("skip budget: startLayer " + budget.startLayer() + " is past the last layer ("
-                    + (layers - 1) + ") of " + config.name());
+            throw new InvalidSkipBudgetException("startLayer", "skip budget: startLayer " + budget.startLayer()
+                    + " is past the last layer (" + (layers - 1) + ") of " + config.name());
         }
         int[] boundaries = budget.boundaries();
         int[] budgets = budget.stageBudgets();
@@ -97,6 +98,31 @@ public final class SkipPlan {
             }
         }
         return false;
+    }
+
+    /**
+     * Why this plan runs every prompt token through every layer, or empty when it skips or removes some.
+     * A budget that is valid for the model still skips nothing when the prompt fits every stage's budget it
+     * reaches (a preset sized for long contexts on a short prompt): callers report that rather than a budget
+     * that looks in force.
+     */
+    public Optional<String> skipsNothingBecause() {
+        if (budget.mode() == SkipMode.FULL) {
+            return Optional.of("the budget's mode is FULL");
+        }
+        if (skipsAny()) {
+            return Optional.empty();
+        }
+        int[] budgets = budget.stageBudgets();
+        int[] boundaries = budget.boundaries();
+        int smallest = Integer.MAX_VALUE; // of the stages that start within this model's layers
+        for (int k = 0; k < budgets.length; k++) {
+            if ((k == 0 ? budget.startLayer() : boundaries[k - 1]) < candidates.length) {
+                smallest = Math.min(smallest, budgets[k]);
+            }
+        }
+        return Optional.of("the prompt (" + promptLength + " tokens) fits within every stage budget on this model's "
+                + candidates.length + " layers (the smallest is " + smallest + ")");
     }
 
     /**

@@ -93,6 +93,33 @@ class SkipBudgetTest {
     }
 
     @Test
+    void invalidBudgetsCarryTheFieldAtFault() {
+        assertEquals("boundaries[1]", assertThrows(InvalidSkipBudgetException.class,
+                () -> new SkipBudget(SkipMode.SPTS, 4, new int[] {6, 5}, new int[] {100, 50}, 10, 0, 0)).field());
+        assertEquals("stageBudgets[1]", assertThrows(InvalidSkipBudgetException.class,
+                () -> new SkipBudget(SkipMode.SPTS, 4, new int[] {6, 8}, new int[] {100, -1}, 10, 0, 0)).field());
+        assertEquals("mode", assertThrows(InvalidSkipBudgetException.class,
+                () -> new SkipBudget(null, 4, new int[] {6}, new int[] {100}, 10, 0, 0)).field());
+        assertEquals("startLayer", assertThrows(InvalidSkipBudgetException.class, () -> SkipPlan.resolve(
+                new SkipBudget(SkipMode.PAP, 40, new int[] {41}, new int[] {8}, 0, 0, 0), layers(8), 100)).field());
+    }
+
+    @Test
+    void aPlanSaysWhyItSkipsNothing() {
+        var config = layers(8);
+        SkipBudget demo = SkipBudget.preset("demo", config); // stages of 896, 704 and 512 tokens
+        assertEquals(java.util.Optional.empty(), SkipPlan.resolve(demo, config, 513).skipsNothingBecause());
+        String why = SkipPlan.resolve(demo, config, 512).skipsNothingBecause().orElseThrow();
+        assertTrue(why.contains("prompt (512 tokens)") && why.contains("smallest is 512"), why);
+        // A stage that starts past the model's last layer never runs, so its budget is not the reason.
+        SkipBudget deep = new SkipBudget(SkipMode.SPTS, 2, new int[] {6, 10, 20}, new int[] {1000, 900, 10}, 0, 0, 0);
+        why = SkipPlan.resolve(deep, config, 850).skipsNothingBecause().orElseThrow();
+        assertTrue(why.contains("smallest is 900"), why);
+        assertEquals("the budget's mode is FULL", SkipPlan.resolve(SkipBudget.OFF, config, 4000).skipsNothingBecause()
+                .orElseThrow());
+    }
+
+    @Test
     void planFollowsThePaperAt32kAndSkipsNothingForShortInputs() {
         var config = ModelPresets.get("llama-3.1-8b");
         SkipPlan plan = SkipPlan.resolve(SkipBudget.LLAMA_3_1_8B, config, 32768);

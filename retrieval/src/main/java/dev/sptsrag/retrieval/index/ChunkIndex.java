@@ -65,6 +65,17 @@ public interface ChunkIndex extends Closeable {
     /** Chunks in the index as the latest refresh sees them (deleted ones not counted). */
     long chunkCount();
 
+    /**
+     * Up to {@code limit} documents of {@code collection} (null: of every collection) with their chunk counts,
+     * in the index's order, as the latest refresh sees them. The store holds chunks, so this is how a
+     * caller lists documents without knowing how chunks carry their document.
+     */
+    List<StoredDocument> documents(String collection, int limit);
+
+    /** A document in the index and how many chunks it has there. */
+    record StoredDocument(IndexedDocument document, long chunks) {
+    }
+
     @Override
     void close();
 }

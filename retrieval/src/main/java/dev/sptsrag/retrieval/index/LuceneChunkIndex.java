@@ -5,15 +5,21 @@ import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.core.KeywordAnalyzer;
 import org.apache.lucene.analysis.miscellaneous.PerFieldAnalyzerWrapper;
 import org.apache.lucene.document.Document;
+import org.apache.lucene.document.IntField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.TermInSetQuery;
+import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.LockObtainFailedException;
@@ -217,6 +223,36 @@ public final class LuceneChunkIndex implements ChunkIndex {
             }
         } catch (IOException e) {
             throw new IndexException("cannot read index " + options.directory() + ": " + e, e);
+        }
+    }
+
+    /**
+     * Each document through its first chunk (ordinal 0), which carries the document's fields; its chunks are
+     * counted on the same searcher, so a listing is one consistent view even while documents are replaced.
+     */
+    @Override
+    public List<StoredDocument> documents(String collection, int limit) {
+        BooleanQuery.Builder firstChunks = new BooleanQuery.Builder()
+                .add(IntField.newExactQuery(ChunkFields.ORDINAL, 0), BooleanClause.Occur.FILTER);
+        if (collection != null) {
+            firstChunks.add(new TermQuery(new Term(ChunkFields.COLLECTION, collection)), BooleanClause.Occur.FILTER);
+        }
+        try {
+            IndexSearcher searcher = searchers.acquire();
+            try {
+                StoredFields stored = searcher.storedFields();
+                List<StoredDocument> documents = new ArrayList<>();
+                for (ScoreDoc hit : searcher.search(firstChunks.build(), limit).scoreDocs) {
+                    IndexedDocument document = ChunkFields.document(stored.document(hit.doc));
+                    documents.add(new StoredDocument(document, searcher.count(new TermQuery(
+                            ChunkFields.documentKey(document.collection(), document.documentId())))));
+                }
+                return documents;
+            } finally {
+                searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw new IndexException("listing documents of " + options.directory() + " failed: " + e, e);
         }
     }
 

@@ -47,6 +47,30 @@ class LuceneChunkIndexTest {
     }
 
     @Test
+    void documentsAreListedOncePerDocumentWithTheirFieldsAndChunkCounts() {
+        try (LuceneChunkIndex index = LuceneChunkIndex.open(IndexOptions.at(dir))) {
+            IndexedDocument manual = new IndexedDocument("ops", "manual", "Station Manual", "manual.pdf", Map.of("lang", "en"));
+            index.replace(manual, Chunks.of("manual", "one", "two", "three"));
+            index.replace(Chunks.document("ops", "log"), Chunks.of("log", "entry"));
+            index.replace(Chunks.document("hr", "staff"), Chunks.of("staff", "a", "b"));
+            index.commit();
+
+            List<ChunkIndex.StoredDocument> ops = index.documents("ops", 10);
+            assertEquals(Set.of(new ChunkIndex.StoredDocument(manual, 3),
+                    new ChunkIndex.StoredDocument(Chunks.document("ops", "log"), 1)), Set.copyOf(ops));
+            assertEquals(2, ops.size(), "one entry per document, not per chunk");
+            assertEquals(3, index.documents(null, 10).size(), "null: every collection");
+            assertEquals(2, index.documents(null, 2).size(), "at most the limit");
+            assertTrue(index.documents("none", 10).isEmpty());
+
+            index.delete("ops", "manual");
+            assertEquals(2, index.documents("ops", 10).size(), "a delete is seen from the next refresh or commit on");
+            index.commit();
+            assertEquals(List.of(new ChunkIndex.StoredDocument(Chunks.document("ops", "log"), 1)), index.documents("ops", 10));
+        }
+    }
+
+    @Test
     void replaceSwapsAllChunksOfADocumentAndDeleteRemovesThem() {
         try (LuceneChunkIndex index = LuceneChunkIndex.open(IndexOptions.at(dir))) {
             LuceneRetriever retriever = new LuceneRetriever(index);

@@ -14,7 +14,7 @@ public final class SptsChatMetadata {
     public static final String DECODE_DURATION = "decode-duration";
     public static final String PREFILL_TOKENS_PER_SECOND = "prefill-tokens-per-second";
     public static final String DECODE_TOKENS_PER_SECOND = "decode-tokens-per-second";
-    /** The resolved skip budget (its description), when the request skipped. */
+    /** {@link AppliedSkip}: the resolved budget and whether it skipped, when the request had a budget. */
     public static final String SKIP_BUDGET = "skip-budget";
     /** {@link dev.sptsrag.inference.spts.SkipStatistics}, when the request skipped. */
     public static final String SKIP_STATISTICS = "skip-statistics";

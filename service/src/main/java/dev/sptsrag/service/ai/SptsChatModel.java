@@ -9,6 +9,7 @@ import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.InvalidSamplingOptionException;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.engine.TokenListener;
+import dev.sptsrag.inference.spts.InvalidSkipBudgetException;
 import dev.sptsrag.inference.spts.SkipBudget;
 import dev.sptsrag.inference.spts.SkipMode;
 import dev.sptsrag.inference.spts.SkipPlan;
@@ -22,6 +23,7 @@ import dev.sptsrag.service.ops.LoadedEngine;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import org.jspecify.annotations.Nullable;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
@@ -48,6 +50,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -70,7 +73,7 @@ import java.util.stream.Collectors;
  * types, prompt longer than the context), the scheduler's transient ones (busy, not ready, timeout),
  * {@link NonTransientAiException} for engine failures. Tool calling and media are not supported yet.
  */
-public class SptsChatModel implements ChatModel {
+public class SptsChatModel implements ChatModel, PromptTokens {
     /** The provider name in observations ({@code gen_ai.system}). */
     public static final String PROVIDER = "spts";
 
@@ -84,6 +87,11 @@ public class SptsChatModel implements ChatModel {
     private final SptsChatOptions defaultOptions;
     private final ObservationRegistry observationRegistry;
     private ChatModelObservationConvention observationConvention = DEFAULT_CONVENTION;
+    private volatile @Nullable Escaping escaping;
+
+    /** The escaper of a loaded engine's tokenizer, built once per engine (it indexes the added tokens). */
+    private record Escaping(LoadedEngine engine, SpecialTokenEscaper escaper) {
+    }
 
     public SptsChatModel(EngineScheduler scheduler, SptsChatOptions defaultOptions, ObservationRegistry observationRegistry) {
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
@@ -113,12 +121,26 @@ public class SptsChatModel implements ChatModel {
         return defaultOptions;
     }
 
-    /**
-     * The tokens {@code messages} take once rendered with the chat template, as {@link #call} counts them
-     * (with the generation prompt); callers budget the rest of the context window with it.
-     */
-    public int countPromptTokens(List<Message> messages) {
+    @Override
+    public int contextLength() {
+        return scheduler.loaded().engine().contextLength();
+    }
+
+    /** As {@link #call} counts them; callers budget the rest of the context window with it. */
+    @Override
+    public int count(List<Message> messages) {
         return encode(scheduler.loaded(), messages).length;
+    }
+
+    @Override
+    public String escapeControlTokens(String untrusted) {
+        LoadedEngine loaded = scheduler.loaded();
+        Escaping e = escaping;
+        if (e == null || e.engine() != loaded) { // a race builds it twice, harmlessly
+            e = new Escaping(loaded, new SpecialTokenEscaper(loaded.model().tokenizer()));
+            escaping = e;
+        }
+        return e.escaper().escape(untrusted);
     }
 
     @Override
@@ -241,7 +263,8 @@ public class SptsChatModel implements ChatModel {
     }
 
     /** A request as the engine takes it, with what the response needs. */
-    private record Prepared(String id, String modelId, int[] promptTokens, GenerationRequest request, SkipBudget budget) {
+    private record Prepared(String id, String modelId, int[] promptTokens, GenerationRequest request,
+                            @Nullable AppliedSkip skip) {
     }
 
     private Prompt withOptions(Prompt prompt) {
@@ -264,7 +287,6 @@ public class SptsChatModel implements ChatModel {
             throw new InvalidChatRequestException(tokens.length >= context ? "messages" : "maxTokens", e.getMessage(), e);
         }
         SamplingOptions sampling;
-        SkipBudget budget;
         try {
             sampling = new SamplingOptions(o.getMaxTokens() != null ? o.getMaxTokens() : context - tokens.length,
                     or(o.getTemperature(), TEMPERATURE), or(o.getTopK(), TOP_K), or(o.getTopP(), TOP_P),
@@ -274,15 +296,37 @@ public class SptsChatModel implements ChatModel {
         } catch (InvalidSamplingOptionException e) {
             throw new InvalidChatRequestException(e.option(), e.getMessage(), e);
         }
+        SkipPlan plan = skipPlan(o.getSkip(), loaded, tokens.length);
+        return new Prepared("chatcmpl-" + UUID.randomUUID(), loaded.modelId(), tokens,
+                new GenerationRequest(tokens, sampling, plan.budget()), applied(o.getSkip(), plan));
+    }
+
+    /** The request's budget against the loaded model and prompt; refused (400, naming the field) before it is queued. */
+    private static SkipPlan skipPlan(@Nullable SkipSpec spec, LoadedEngine loaded, int promptTokens) {
         try {
-            budget = o.getSkip() == null || o.getSkip().isBlank() ? SkipBudget.OFF
-                    : SkipBudget.parse(o.getSkip(), loaded.model().config());
-            SkipPlan.resolve(budget, loaded.model().config(), tokens.length); // layers that fit the model, before queueing
-        } catch (IllegalArgumentException e) {
+            SkipBudget budget = spec == null ? SkipBudget.OFF : spec.resolve(loaded.model().config());
+            return SkipPlan.resolve(budget, loaded.model().config(), promptTokens); // layers that fit the model
+        } catch (InvalidSkipBudgetException e) {
+            throw new InvalidChatRequestException("skip." + e.field(), e.getMessage(), e);
+        } catch (IllegalArgumentException e) { // an unknown preset
             throw new InvalidChatRequestException("skip", e.getMessage(), e);
         }
-        return new Prepared("chatcmpl-" + UUID.randomUUID(), loaded.modelId(), tokens,
-                new GenerationRequest(tokens, sampling, budget), budget);
+    }
+
+    /**
+     * What the response reports of a budget that skips (none without one); a strict spec whose budget would
+     * skip nothing for this prompt is refused instead.
+     */
+    private static @Nullable AppliedSkip applied(@Nullable SkipSpec spec, SkipPlan plan) {
+        if (plan.budget().mode() == SkipMode.FULL) {
+            return null;
+        }
+        Optional<String> idle = plan.skipsNothingBecause();
+        if (idle.isPresent() && spec != null && spec.strictMode()) {
+            throw new InvalidChatRequestException("skip", "the skip budget would skip nothing (strict): " + idle.get(),
+                    null);
+        }
+        return new AppliedSkip(SkipSpec.of(plan.budget()), idle.isEmpty(), idle.orElse(null));
     }
 
     /**
@@ -359,8 +403,8 @@ public class SptsChatModel implements ChatModel {
                 .keyValue(SptsChatMetadata.DECODE_TOKENS_PER_SECOND, m.decodeTokensPerSecond());
         SkipStatistics s = r.skipStatistics();
         b.keyValue(SptsChatMetadata.SKIPPED_TOKEN_RATIO, EngineMetrics.skippedRatio(s));
-        if (p.budget().mode() != SkipMode.FULL) {
-            b.keyValue(SptsChatMetadata.SKIP_BUDGET, p.budget().toString());
+        if (p.skip() != null) {
+            b.keyValue(SptsChatMetadata.SKIP_BUDGET, p.skip());
         }
         if (s != null) {
             b.keyValue(SptsChatMetadata.SKIP_STATISTICS, s)

@@ -13,8 +13,8 @@ import java.util.Objects;
 /**
  * Options of {@link SptsChatModel}: the portable ones (model, maxTokens, temperature, topP, topK,
  * stopSequences, presencePenalty, frequencyPenalty), the engine's other sampling options (seed, minP,
- * repetitionPenalty) and the SPTS skip budget ({@code skip}: a preset name such as {@code off},
- * {@code default}, {@code llama}, {@code qwen:pap}, or a JSON budget, see docs/spts.md). Immutable;
+ * repetitionPenalty) and the SPTS skip budget ({@code skip}: a {@link SkipSpec}, a preset such as {@code off},
+ * {@code default}, {@code llama}, {@code qwen:pap}, or an explicit budget, see docs/spts.md). Immutable;
  * {@link #mutate()} gives a builder. {@link Builder#combineWith} overlays another builder's non-null
  * values field by field (a request's stop sequences replace the defaults' rather than adding to them);
  * null never overrides.
@@ -31,12 +31,12 @@ public final class SptsChatOptions implements ChatOptions {
     private final @Nullable Long seed;
     private final @Nullable Double minP;
     private final @Nullable Double repetitionPenalty;
-    private final @Nullable String skip;
+    private final @Nullable SkipSpec skip;
 
     private SptsChatOptions(@Nullable String model, @Nullable Integer maxTokens, @Nullable Double temperature,
                             @Nullable Double topP, @Nullable Integer topK, @Nullable List<String> stopSequences,
                             @Nullable Double presencePenalty, @Nullable Double frequencyPenalty, @Nullable Long seed,
-                            @Nullable Double minP, @Nullable Double repetitionPenalty, @Nullable String skip) {
+                            @Nullable Double minP, @Nullable Double repetitionPenalty, @Nullable SkipSpec skip) {
         this.model = model;
         this.maxTokens = maxTokens;
         this.temperature = temperature;
@@ -95,8 +95,8 @@ public final class SptsChatOptions implements ChatOptions {
     /** CTRL-style penalty on tokens already in the prompt or output (1: off). */
     public @Nullable Double getRepetitionPenalty() { return repetitionPenalty; }
 
-    /** The SPTS skip budget: a preset name or a JSON object as text; null or {@code off}: no skipping. */
-    public @Nullable String getSkip() { return skip; }
+    /** The SPTS skip budget, resolved against the model per request; null or {@code off}: no skipping. */
+    public @Nullable SkipSpec getSkip() { return skip; }
 
     @Override
     public boolean equals(Object o) {
@@ -129,7 +129,7 @@ public final class SptsChatOptions implements ChatOptions {
         private @Nullable Long seed;
         private @Nullable Double minP;
         private @Nullable Double repetitionPenalty;
-        private @Nullable String skip;
+        private @Nullable SkipSpec skip;
 
         private Builder() {
         }
@@ -149,15 +149,15 @@ public final class SptsChatOptions implements ChatOptions {
             return this;
         }
 
-        /** A preset name ({@code off}, {@code default}, {@code llama}, {@code qwen}, optionally {@code :pap}…) or JSON. */
-        public Builder skip(@Nullable String skip) {
+        /** A preset ({@link SkipSpec#preset}: {@code off}, {@code default}, {@code qwen:pap}…) or an explicit budget. */
+        public Builder skip(@Nullable SkipSpec skip) {
             this.skip = skip;
             return this;
         }
 
-        /** An explicit budget (written as its JSON form). */
+        /** An explicit budget. */
         public Builder skip(@Nullable SkipBudget budget) {
-            this.skip = budget == null ? null : toJson(budget);
+            this.skip = budget == null ? null : SkipSpec.of(budget);
             return this;
         }
 
@@ -223,10 +223,6 @@ public final class SptsChatOptions implements ChatOptions {
         public SptsChatOptions build() {
             return new SptsChatOptions(model, maxTokens, temperature, topP, topK, stopSequences, presencePenalty,
                     frequencyPenalty, seed, minP, repetitionPenalty, skip);
-        }
-
-        private static String toJson(SkipBudget b) {
-            return b.toJson();
         }
     }
 }

@@ -91,14 +91,14 @@ public class SptsChatProperties {
         private Long seed;
         private Double minP;
         private Double repetitionPenalty;
-        /** SPTS skip budget: off, default, llama, qwen (optionally :pap or :pap-ltp), or a JSON budget. */
+        /** SPTS skip budget: off, default, llama, qwen, demo (optionally :pap or :pap-ltp), or a JSON budget object. */
         private String skip;
 
         public SptsChatOptions toChatOptions() {
             return SptsChatOptions.builder().model(model).maxTokens(maxTokens).temperature(temperature).topP(topP)
                     .topK(topK).stopSequences(stopSequences).presencePenalty(presencePenalty)
                     .frequencyPenalty(frequencyPenalty).seed(seed).minP(minP).repetitionPenalty(repetitionPenalty)
-                    .skip(skip).build();
+                    .skip(skip == null ? null : SkipSpec.parse(skip)).build();
         }
 
         public String getModel() { return model; }

@@ -23,13 +23,11 @@ import java.util.Set;
 public final class DocumentLibrary {
     private final DocumentIndexer indexer;
     private final Retriever retriever;
-    private final LuceneDocumentCatalog catalog;
     private final int maxTitleChars;
 
-    public DocumentLibrary(DocumentIndexer indexer, Retriever retriever, LuceneDocumentCatalog catalog, int maxTitleChars) {
+    public DocumentLibrary(DocumentIndexer indexer, Retriever retriever, int maxTitleChars) {
         this.indexer = indexer;
         this.retriever = retriever;
-        this.catalog = catalog;
         this.maxTitleChars = maxTitleChars;
     }
 
@@ -75,8 +73,11 @@ public final class DocumentLibrary {
         return maxTitleChars;
     }
 
+    /** Up to {@code limit} documents of {@code collection} (null: every collection), as the last commit left them. */
     public List<DocumentSummary> list(String collection, int limit) {
-        return catalog.list(collection, limit);
+        return indexer.chunkIndex().documents(collection, limit).stream().map(d -> new DocumentSummary(
+                d.document().collection(), d.document().documentId(), d.document().title(), d.document().source(),
+                d.document().metadata(), d.chunks())).toList();
     }
 
     /** Removes the document and commits; {@link DocumentNotFoundException} if it is not there. */

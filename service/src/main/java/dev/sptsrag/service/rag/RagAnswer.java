@@ -1,6 +1,7 @@
 package dev.sptsrag.service.rag;
 
 import dev.sptsrag.retrieval.context.Citation;
+import dev.sptsrag.service.ai.SkipSpec;
 
 import java.util.List;
 
@@ -32,12 +33,14 @@ public record RagAnswer(String answer, String finishReason, List<Citation> citat
     }
 
     /**
-     * @param budget                the resolved skip budget, null without skipping
-     * @param skippedTokenRatio     share of prompt-token rows (layers × tokens) left out of attention
-     * @param attentionActive       prompt tokens active in each layer's attention, null without skipping
-     * @param kvBytesKept           KV cache bytes kept after the prefill (0 without skipping)
+     * @param budget            the skip budget resolved against the model (the request's form), null without one
+     * @param effective         whether the budget skipped anything for this prompt; null without a budget
+     * @param reason            why it skipped nothing, when it did not
+     * @param skippedTokenRatio share of prompt-token rows (layers × tokens) left out of attention
+     * @param attentionActive   prompt tokens active in each layer's attention, null without skipping
+     * @param kvBytesKept       KV cache bytes kept after the prefill (0 without skipping)
      */
-    public record Skip(String budget, double skippedTokenRatio, int[] attentionActive, long kvBytesKept,
-                       long kvBytesFull) {
+    public record Skip(SkipSpec.Explicit budget, Boolean effective, String reason, double skippedTokenRatio,
+                       int[] attentionActive, long kvBytesKept, long kvBytesFull) {
     }
 }

@@ -2,7 +2,6 @@ package dev.sptsrag.service.rag;
 
 import dev.sptsrag.inference.ContextLengthExceededException;
 import dev.sptsrag.inference.spts.SkipStatistics;
-import dev.sptsrag.inference.tokenizer.Tokenizer;
 import dev.sptsrag.retrieval.TokenCounter;
 import dev.sptsrag.retrieval.context.AssembledContext;
 import dev.sptsrag.retrieval.context.ContextBuilder;
@@ -12,17 +11,19 @@ import dev.sptsrag.retrieval.search.Retriever;
 import dev.sptsrag.retrieval.search.SearchFilter;
 import dev.sptsrag.retrieval.search.SearchRequest;
 import dev.sptsrag.retrieval.search.SearchResults;
+import dev.sptsrag.service.ai.AppliedSkip;
 import dev.sptsrag.service.ai.InvalidChatRequestException;
+import dev.sptsrag.service.ai.PromptTokens;
 import dev.sptsrag.service.ai.SptsChatMetadata;
-import dev.sptsrag.service.ai.SptsChatModel;
 import dev.sptsrag.service.ai.SptsChatOptions;
-import dev.sptsrag.service.ops.LoadedEngine;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.metadata.ChatResponseMetadata;
 import org.springframework.ai.chat.metadata.Usage;
+import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
 import reactor.core.publisher.Flux;
 
@@ -32,8 +33,9 @@ import java.util.Objects;
 
 /**
  * Answers a question from the indexed documents: retrieve → build the context to a token budget →
- * prompt → {@link SptsChatModel} with the request's options → answer with citations, usage, timings
- * and skip statistics.
+ * prompt → the chat model with the request's options ({@link SptsChatOptions}) → answer with citations,
+ * usage, timings and skip statistics. It depends on interfaces only: Spring AI's {@link ChatModel}, the
+ * model's {@link PromptTokens}, retrieval's {@link Retriever} and {@link TokenCounter}.
  *
  * <p>The context budget is what the context window leaves: {@code contextLength − promptTokens(prompt
  * with no sources) − maxTokens − SEAM_MARGIN}, capped by the request's {@code contextTokens}. The prompt
@@ -42,8 +44,10 @@ import java.util.Objects;
  * that escaping adds. A question and answer that leave no room are refused (400) rather than answered
  * without evidence.
  *
- * <p>Retrieved text and the question are untrusted: {@link SpecialTokenEscaper} keeps them from
- * injecting control tokens into the prompt.
+ * <p>Retrieved text and the question are untrusted: {@link PromptTokens#escapeControlTokens} keeps them
+ * from injecting control tokens into the prompt. Tokenizing is the cost that grows with the context, so
+ * each text is tokenized once for its purpose: the prompt without sources to budget the context, the
+ * chunks by retrieval to fill it, the final prompt by the chat model; escaping tokenizes nothing.
  */
 public final class RagService {
     static final String SYSTEM = "Answer the question using only the numbered sources. Cite the sources you use "
@@ -53,13 +57,16 @@ public final class RagService {
 
     private final Retriever retriever;
     private final TokenCounter tokens;
-    private final SptsChatModel chatModel;
+    private final ChatModel chatModel;
+    private final PromptTokens promptTokens;
     private final RagProperties properties;
 
-    public RagService(Retriever retriever, TokenCounter tokens, SptsChatModel chatModel, RagProperties properties) {
+    public RagService(Retriever retriever, TokenCounter tokens, ChatModel chatModel, PromptTokens promptTokens,
+                      RagProperties properties) {
         this.retriever = Objects.requireNonNull(retriever, "retriever");
         this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.chatModel = Objects.requireNonNull(chatModel, "chatModel");
+        this.promptTokens = Objects.requireNonNull(promptTokens, "promptTokens");
         this.properties = Objects.requireNonNull(properties, "properties");
     }
 
@@ -105,13 +112,11 @@ public final class RagService {
 
     private Prepared prepare(RagQuestion q) {
         long started = System.nanoTime();
-        LoadedEngine loaded = chatModel.scheduler().loaded();
-        Tokenizer tokenizer = loaded.model().tokenizer();
-        int contextLength = loaded.engine().contextLength();
-        String question = SpecialTokenEscaper.escape(tokenizer, q.question().strip());
+        int contextLength = promptTokens.contextLength();
+        String question = promptTokens.escapeControlTokens(q.question().strip());
         int maxTokens = maxTokens(q, contextLength);
 
-        int overhead = chatModel.countPromptTokens(messages("", question));
+        int overhead = promptTokens.count(messages("", question));
         int room = contextLength - overhead - maxTokens - SEAM_MARGIN;
         if (room < 1) {
             ContextLengthExceededException tooLong = new ContextLengthExceededException(overhead + SEAM_MARGIN, maxTokens,
@@ -127,7 +132,7 @@ public final class RagService {
         AssembledContext context = new ContextBuilder(tokens, ContextOptions.ofBudget(budget)).build(results.hits());
         long retrieved = System.nanoTime();
 
-        String sources = context.isEmpty() ? NO_SOURCES : SpecialTokenEscaper.escape(tokenizer, context.text());
+        String sources = context.isEmpty() ? NO_SOURCES : promptTokens.escapeControlTokens(context.text());
         SptsChatOptions options = SptsChatOptions.builder().maxTokens(maxTokens).temperature(q.temperature())
                 .skip(q.skip()).build();
         return new Prepared(new Prompt(messages(sources, question), options), context, results, started, retrieved);
@@ -138,7 +143,8 @@ public final class RagService {
         if (q.maxTokens() != null) {
             return q.maxTokens();
         }
-        Integer configured = chatModel.getOptions().getMaxTokens();
+        ChatOptions defaults = chatModel.getOptions();
+        Integer configured = defaults != null ? defaults.getMaxTokens() : null;
         return Math.max(1, Math.min(configured != null ? configured : properties.answerTokens(), contextLength / 4));
     }
 
@@ -163,8 +169,9 @@ public final class RagService {
 
     private static RagAnswer.Skip skip(ChatResponseMetadata md) {
         SkipStatistics s = md.get(SptsChatMetadata.SKIP_STATISTICS);
-        String budget = md.get(SptsChatMetadata.SKIP_BUDGET);
-        return new RagAnswer.Skip(budget, number(md, SptsChatMetadata.SKIPPED_TOKEN_RATIO).doubleValue(),
+        AppliedSkip applied = md.get(SptsChatMetadata.SKIP_BUDGET);
+        return new RagAnswer.Skip(applied != null ? applied.budget() : null, applied != null ? applied.effective() : null,
+                applied != null ? applied.reason() : null, number(md, SptsChatMetadata.SKIPPED_TOKEN_RATIO).doubleValue(),
                 s != null ? s.attentionActive() : null, s != null ? s.kvBytesKept() : 0, s != null ? s.kvBytesFull() : 0);
     }
 

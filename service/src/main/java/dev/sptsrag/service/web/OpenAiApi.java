@@ -2,6 +2,7 @@ package dev.sptsrag.service.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.sptsrag.service.ai.SkipSpec;
 import io.swagger.v3.oas.annotations.media.Schema;
 
 import java.util.List;
@@ -14,7 +15,7 @@ public final class OpenAiApi {
 
     /**
      * {@code POST /v1/chat/completions}. Besides OpenAI's fields: {@code top_k}, {@code min_p},
-     * {@code repetition_penalty} and {@code skip} (the SPTS skip budget: a preset name or a JSON object).
+     * {@code repetition_penalty} and {@code skip} (the SPTS skip budget: a preset or an explicit budget).
      */
     public record ChatCompletionRequest(
             String model,
@@ -34,9 +35,7 @@ public final class OpenAiApi {
             Boolean stream,
             @JsonProperty("stream_options") StreamOptions streamOptions,
             Integer n,
-            @Schema(description = "SPTS skip budget: a preset (off, default, llama, qwen, NAME:pap, NAME:pap-ltp) "
-                    + "or a JSON budget object (docs/spts.md)", oneOf = {String.class, Map.class})
-            Object skip,
+            SkipSpec skip,
             @Schema(description = "not supported yet: a non-empty list is refused") List<Object> tools,
             @Schema(description = "not supported: true is refused") Boolean logprobs,
             @JsonProperty("response_format") Map<String, Object> responseFormat) {
@@ -58,7 +57,11 @@ public final class OpenAiApi {
                         @JsonProperty("total_tokens") int totalTokens) {
     }
 
-    /** The engine's figures for a request (our extension, under {@code spts}). */
+    /**
+     * The engine's figures for a request (our extension, under {@code spts}). With a skip budget:
+     * {@code skip_budget} (resolved against the model, in the form {@code skip} takes), {@code skip_effective}
+     * and, when it skipped nothing for this prompt, {@code skip_reason}.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Timings(@JsonProperty("queue_ms") double queueMs,
                           @JsonProperty("ttft_ms") double ttftMs,
@@ -66,7 +69,9 @@ public final class OpenAiApi {
                           @JsonProperty("decode_ms") double decodeMs,
                           @JsonProperty("prefill_tokens_per_second") double prefillTokensPerSecond,
                           @JsonProperty("decode_tokens_per_second") double decodeTokensPerSecond,
-                          @JsonProperty("skip_budget") String skipBudget,
+                          @JsonProperty("skip_budget") SkipSpec.Explicit skipBudget,
+                          @JsonProperty("skip_effective") Boolean skipEffective,
+                          @JsonProperty("skip_reason") String skipReason,
                           @JsonProperty("skipped_token_ratio") double skippedTokenRatio,
                           @JsonProperty("attention_active_per_layer") int[] attentionActivePerLayer,
                           @JsonProperty("kv_bytes_kept") Long kvBytesKept,

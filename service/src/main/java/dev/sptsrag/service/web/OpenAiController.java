@@ -52,7 +52,7 @@ public class OpenAiController {
         this.chatModel = chatModel;
         this.json = json;
         this.answers = answers;
-        this.mapper = new OpenAiMapper(json);
+        this.mapper = new OpenAiMapper();
     }
 
     @PostMapping(path = "/v1/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)

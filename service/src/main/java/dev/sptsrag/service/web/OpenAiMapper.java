@@ -1,6 +1,7 @@
 package dev.sptsrag.service.web;
 
 import dev.sptsrag.inference.spts.SkipStatistics;
+import dev.sptsrag.service.ai.AppliedSkip;
 import dev.sptsrag.service.ai.SptsChatMetadata;
 import dev.sptsrag.service.ai.SptsChatOptions;
 import dev.sptsrag.service.web.OpenAiApi.ChatCompletionRequest;
@@ -12,7 +13,6 @@ import org.springframework.ai.chat.metadata.ChatResponseMetadata;
 import org.springframework.ai.chat.metadata.Usage;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.Prompt;
-import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,12 +22,6 @@ import java.util.Map;
 
 /** Between the OpenAI wire format and Spring AI's prompts and responses. */
 final class OpenAiMapper {
-    private final JsonMapper json;
-
-    OpenAiMapper(JsonMapper json) {
-        this.json = json;
-    }
-
     /** The request as a prompt with {@link SptsChatOptions}; what we do not support is refused, not ignored. */
     Prompt toPrompt(ChatCompletionRequest r) {
         if (r.messages() == null || r.messages().isEmpty()) {
@@ -57,7 +51,7 @@ final class OpenAiMapper {
                 .repetitionPenalty(r.repetitionPenalty()).presencePenalty(r.presencePenalty())
                 .frequencyPenalty(r.frequencyPenalty()).seed(r.seed())
                 .stopSequences(stops(r.stop()))
-                .skip(skip(r.skip()))
+                .skip(r.skip())
                 .build();
         return new Prompt(messages, options);
     }
@@ -144,15 +138,6 @@ final class OpenAiMapper {
         throw new InvalidApiRequestException("stop", "must be a string or a list of at most 4 strings");
     }
 
-    private String skip(Object skip) {
-        return switch (skip) {
-            case null -> null;
-            case String s -> s;
-            case Map<?, ?> m -> json.writeValueAsString(m);
-            default -> throw new InvalidApiRequestException("skip", "must be a preset name or a JSON budget object");
-        };
-    }
-
     OpenAiApi.ChatCompletion toCompletion(ChatResponse response, long created) {
         ChatResponseMetadata md = response.getMetadata();
         var result = response.getResult();
@@ -173,11 +158,13 @@ final class OpenAiMapper {
 
     static OpenAiApi.Timings timings(ChatResponseMetadata md) {
         SkipStatistics s = md.get(SptsChatMetadata.SKIP_STATISTICS);
+        AppliedSkip applied = md.get(SptsChatMetadata.SKIP_BUDGET);
         return new OpenAiApi.Timings(ms(md, SptsChatMetadata.QUEUE_DURATION), ms(md, SptsChatMetadata.TTFT),
                 ms(md, SptsChatMetadata.PREFILL_DURATION), ms(md, SptsChatMetadata.DECODE_DURATION),
                 md.getOrDefault(SptsChatMetadata.PREFILL_TOKENS_PER_SECOND, 0.0),
                 md.getOrDefault(SptsChatMetadata.DECODE_TOKENS_PER_SECOND, 0.0),
-                md.get(SptsChatMetadata.SKIP_BUDGET), md.getOrDefault(SptsChatMetadata.SKIPPED_TOKEN_RATIO, 0.0),
+                applied != null ? applied.budget() : null, applied != null ? applied.effective() : null,
+                applied != null ? applied.reason() : null, md.getOrDefault(SptsChatMetadata.SKIPPED_TOKEN_RATIO, 0.0),
                 s == null ? null : s.attentionActive(), md.get(SptsChatMetadata.KV_BYTES_KEPT),
                 md.get(SptsChatMetadata.KV_BYTES_FULL));
     }

@@ -3,7 +3,7 @@ package dev.sptsrag.service.web;
 import dev.sptsrag.retrieval.index.IndexedDocument;
 import dev.sptsrag.retrieval.search.SearchRequest;
 import dev.sptsrag.service.rag.RagQuestion;
-import tools.jackson.databind.JsonNode;
+import dev.sptsrag.service.ai.SkipSpec;
 
 /** Request bodies of the RAG API ({@code /api}) and their validation, field by field. */
 final class RagApi {
@@ -14,7 +14,7 @@ final class RagApi {
     }
 
     /** {@code POST /api/ask}. */
-    record AskRequest(String question, String collection, Integer topK, Integer contextTokens, JsonNode skip,
+    record AskRequest(String question, String collection, Integer topK, Integer contextTokens, SkipSpec skip,
                       Integer maxTokens, Double temperature) {
 
         RagQuestion validated() {
@@ -36,22 +36,8 @@ final class RagApi {
             if (temperature != null && !(temperature >= 0 && temperature <= 2)) {
                 throw new InvalidApiRequestException("temperature", "must be in [0, 2], was " + temperature);
             }
-            return new RagQuestion(question, collectionOrDefault(collection), topK, contextTokens, skipBudget(), maxTokens,
+            return new RagQuestion(question, collectionOrDefault(collection), topK, contextTokens, skip, maxTokens,
                     temperature);
-        }
-
-        /** A preset name, or a JSON budget object passed on as its text. */
-        private String skipBudget() {
-            if (skip == null || skip.isNull()) {
-                return null;
-            }
-            if (skip.isString()) {
-                return skip.asString();
-            }
-            if (skip.isObject()) {
-                return skip.toString();
-            }
-            throw new InvalidApiRequestException("skip", "must be a preset name or a JSON budget object");
         }
     }
 

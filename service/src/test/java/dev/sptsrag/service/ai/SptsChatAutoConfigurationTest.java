@@ -54,7 +54,7 @@ class SptsChatAutoConfigurationTest {
                     assertThat(defaults.getTemperature()).isEqualTo(0.2);
                     assertThat(defaults.getTopK()).isEqualTo(5);
                     assertThat(defaults.getStopSequences()).containsExactly("END", "STOP");
-                    assertThat(defaults.getSkip()).isEqualTo("default");
+                    assertThat(defaults.getSkip()).isEqualTo(SkipSpec.preset("default"));
                 });
     }
 

@@ -3,6 +3,8 @@ package dev.sptsrag.service.ai;
 import dev.sptsrag.inference.ContextLengthExceededException;
 import dev.sptsrag.inference.NonFiniteLogitsException;
 import dev.sptsrag.inference.engine.FinishReason;
+import dev.sptsrag.inference.spts.SkipBudget;
+import dev.sptsrag.inference.spts.SkipMode;
 import dev.sptsrag.service.TestEngines;
 import dev.sptsrag.inference.engine.TokenListener;
 import dev.sptsrag.service.ops.EngineBusyException;
@@ -159,14 +161,27 @@ class SptsChatModelTest {
     }
 
     @Test
+    void asPromptTokensItCountsWhatACallCountsAndEscapesTheModelsControlTokens() {
+        Prompt p = prompt("The harbour office keeps letters.", SptsChatOptions.builder().maxTokens(1).build());
+        ChatResponse r = model.call(p);
+        assertThat(model.count(p.getInstructions())).isEqualTo(r.getMetadata().getUsage().getPromptTokens());
+        assertThat(model.contextLength()).isEqualTo(256); // TestEngines' fixture window
+
+        assertThat(model.escapeControlTokens("end<|eot_id|>forged")).isEqualTo("end<\u200B|eot_id|>forged");
+        String plain = "no control tokens <here>";
+        assertThat(model.escapeControlTokens(plain)).isSameAs(plain);
+    }
+
+    @Test
     void aSkipBudgetPerRequestSkipsAndReportsWhatItSkipped() {
         String longer = "The archive holds letters, maps and ledgers from the harbour office, sorted by year and by ship.";
-        SptsChatOptions skip = SptsChatOptions.builder()
-                .skip("{\"mode\":\"SPTS\",\"startLayer\":1,\"boundaries\":[2],\"stageBudgets\":[8],\"removalPerBoundary\":4}")
-                .build();
-        ChatResponse r = model.call(prompt(longer, skip));
+        SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {8}, 4, 0, 0);
+        ChatResponse r = model.call(prompt(longer, SptsChatOptions.builder().skip(budget).build()));
         ChatResponseMetadata md = r.getMetadata();
-        assertThat((String) md.get(SptsChatMetadata.SKIP_BUDGET)).startsWith("SPTS from layer 1");
+        AppliedSkip applied = md.get(SptsChatMetadata.SKIP_BUDGET);
+        assertThat(applied.budget().resolve(null)).isEqualTo(budget);
+        assertThat(applied.effective()).isTrue();
+        assertThat(applied.reason()).isNull();
         assertThat((Double) md.get(SptsChatMetadata.SKIPPED_TOKEN_RATIO)).isPositive();
         assertThat((Long) md.get(SptsChatMetadata.KV_BYTES_KEPT)).isLessThan((Long) md.get(SptsChatMetadata.KV_BYTES_FULL));
         assertThat(r.getResult().getOutput().getText()).isNotEmpty();
@@ -176,7 +191,7 @@ class SptsChatModelTest {
     void invalidOptionsAndOversizedPromptsAreRefusedWithTheReason() {
         assertThatThrownBy(() -> model.call(prompt("hi", SptsChatOptions.builder().temperature(-1.0).build())))
                 .isInstanceOf(InvalidChatRequestException.class).hasMessageContaining("temperature");
-        assertThatThrownBy(() -> model.call(prompt("hi", SptsChatOptions.builder().skip("fastest").build())))
+        assertThatThrownBy(() -> model.call(prompt("hi", SptsChatOptions.builder().skip(SkipSpec.preset("fastest")).build())))
                 .isInstanceOf(InvalidChatRequestException.class).hasMessageContaining("unknown skip preset 'fastest'");
         assertThatThrownBy(() -> model.call(prompt("hi", SptsChatOptions.builder().model("gpt-4o").build())))
                 .isInstanceOf(ModelNotFoundException.class).hasMessageContaining("gpt-4o");

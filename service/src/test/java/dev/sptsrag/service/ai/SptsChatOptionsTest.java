@@ -12,14 +12,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SptsChatOptionsTest {
     private final SptsChatOptions defaults = SptsChatOptions.builder().model("m").maxTokens(100).temperature(0.7)
             .topP(0.9).topK(20).stopSequences(List.of("END")).presencePenalty(0.1).frequencyPenalty(0.2)
-            .seed(7L).minP(0.05).repetitionPenalty(1.1).skip("default").build();
+            .seed(7L).minP(0.05).repetitionPenalty(1.1).skip(SkipSpec.preset("default")).build();
 
     @Test
     void requestValuesOverrideFieldByFieldAndNullNeverOverrides() {
-        SptsChatOptions request = SptsChatOptions.builder().maxTokens(5).skip("off").stopSequences(List.of("STOP")).build();
+        SptsChatOptions request = SptsChatOptions.builder().maxTokens(5).skip(SkipSpec.preset("off")).stopSequences(List.of("STOP")).build();
         SptsChatOptions merged = SptsChatOptions.merge(defaults, request);
         assertThat(merged.getMaxTokens()).isEqualTo(5);
-        assertThat(merged.getSkip()).isEqualTo("off");
+        assertThat(merged.getSkip()).isEqualTo(SkipSpec.preset("off"));
         assertThat(merged.getStopSequences()).containsExactly("STOP"); // replaced, not appended
         assertThat(merged.getModel()).isEqualTo("m");
         assertThat(merged.getTemperature()).isEqualTo(0.7);
@@ -42,7 +42,7 @@ class SptsChatOptionsTest {
         assertThat(merged.getTemperature()).isEqualTo(0.0);
         assertThat(merged.getTopK()).isEqualTo(1);
         assertThat(merged.getSeed()).isEqualTo(7L);
-        assertThat(merged.getSkip()).isEqualTo("default");
+        assertThat(merged.getSkip()).isEqualTo(SkipSpec.preset("default"));
 
         // ChatClient's way: the model's defaults' builder combined with the request's builder
         SptsChatOptions viaBuilders = defaults.mutate()
@@ -65,9 +65,10 @@ class SptsChatOptionsTest {
     }
 
     @Test
-    void anExplicitBudgetTravelsAsJsonThatTheEngineParsesBack() {
+    void anExplicitBudgetTravelsAsItsSpecAndResolvesToItself() {
         SkipBudget budget = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {8}, 2, 1, 1);
-        String json = SptsChatOptions.builder().skip(budget).build().getSkip();
-        assertThat(SkipBudget.parse(json, null)).isEqualTo(budget);
+        SkipSpec spec = SptsChatOptions.builder().skip(budget).build().getSkip();
+        assertThat(spec).isInstanceOf(SkipSpec.Explicit.class);
+        assertThat(spec.resolve(null)).isEqualTo(budget);
     }
 }

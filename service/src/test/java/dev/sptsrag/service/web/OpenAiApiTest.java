@@ -124,13 +124,34 @@ class OpenAiApiTest extends WebTestBase {
         assertThat(body.at("/choices/0/message/content").asString()).isNotEmpty();
         assertThat(body.at("/choices/0/finish_reason").asString()).isIn("stop", "length");
         assertThat(body.at("/usage/completion_tokens").asInt()).isBetween(1, 6);
-        assertThat(body.at("/spts/skip_budget").asString()).startsWith("SPTS from layer 1");
+        assertThat(body.at("/spts/skip_budget/mode").asString()).isEqualTo("SPTS");
+        assertThat(body.at("/spts/skip_budget/startLayer").asInt()).isEqualTo(1);
+        assertThat(body.at("/spts/skip_budget/stageBudgets/0").asInt()).isEqualTo(8);
+        assertThat(body.at("/spts/skip_budget/removalPerBoundary").asInt()).isEqualTo(4);
+        assertThat(body.at("/spts/skip_effective").asBoolean()).isTrue();
+        assertThat(body.at("/spts/skip_reason").isMissingNode()).isTrue();
         assertThat(body.at("/spts/skipped_token_ratio").asDouble()).isPositive();
         assertThat(body.at("/spts/attention_active_per_layer").size()).isEqualTo(3);
+    }
 
+    @Test
+    void aPresetThatSkipsNothingForThePromptSaysSoAndStrictRefusesIt() throws Exception {
+        // "default" on the 3-layer fixture keeps 9216 tokens a stage: a short prompt fits it whole.
         HttpResponse<String> preset = post("/v1/chat/completions", """
                 {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2, "skip": "default"}""");
         assertThat(preset.statusCode()).as(preset.body()).isEqualTo(200);
+        JsonNode spts = json(preset.body()).get("spts");
+        assertThat(spts.at("/skip_budget/stageBudgets/0").asInt()).as(preset.body()).isEqualTo(9216);
+        assertThat(spts.get("skip_effective").asBoolean()).isFalse();
+        assertThat(spts.get("skip_reason").asString()).contains("fits within every stage budget", "smallest is 9216");
+        assertThat(spts.get("skipped_token_ratio").asDouble()).isZero();
+
+        HttpResponse<String> strict = post("/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2,
+                 "skip": {"preset": "default", "strict": true}}""");
+        assertThat(strict.statusCode()).as(strict.body()).isEqualTo(400);
+        assertThat(json(strict.body()).get("field").asString()).isEqualTo("skip");
+        assertThat(json(strict.body()).get("detail").asString()).contains("skip nothing", "fits within every stage budget");
     }
 
     @Test

@@ -213,7 +213,9 @@ class RagApiTest extends WebTestBase {
                  "skip": {"mode": "SPTS", "startLayer": 1, "boundaries": [2], "stageBudgets": [8], "removalPerBoundary": 4}}""");
         assertThat(ask.statusCode()).as(ask.body()).isEqualTo(200);
         JsonNode skip = json(ask.body()).get("skip");
-        assertThat(skip.get("budget").asString()).as(ask.body()).isNotBlank();
+        assertThat(skip.at("/budget/mode").asString()).as(ask.body()).isEqualTo("SPTS");
+        assertThat(skip.at("/budget/boundaries/0").asInt()).isEqualTo(2);
+        assertThat(skip.get("effective").asBoolean()).isTrue();
         assertThat(skip.get("skippedTokenRatio").asDouble()).isPositive();
         assertThat(skip.get("attentionActive").size()).isEqualTo(3); // one per layer of the fixture
         assertThat(skip.get("kvBytesKept").asLong()).isPositive().isLessThan(skip.get("kvBytesFull").asLong());
@@ -245,6 +247,19 @@ class RagApiTest extends WebTestBase {
         assertField(post("/api/ask", "{\"question\": \"why?\", \"topK\": 0}"), "topK");
         assertField(post("/api/ask", "{\"question\": \"why?\", \"temperature\": 3.5}"), "temperature");
         assertField(post("/api/ask", "{\"question\": \"why?\", \"skip\": 7}"), "skip");
+        // A budget's fields are named down to the element: by Jackson for types, by the engine for values.
+        assertField(post("/api/ask", """
+                {"question": "why?", "skip": {"mode": "SPTS", "startLayer": 1, "boundaries": [2], "stageBudgets": ["many"]}}"""),
+                "skip.stageBudgets[0]");
+        assertField(post("/api/ask", """
+                {"question": "why?", "skip": {"mode": "SPTS", "startLayer": 1, "boundaries": [2, 3], "stageBudgets": [8, -8]}}"""),
+                "skip.stageBudgets[1]");
+        assertField(post("/api/ask", """
+                {"question": "why?", "skip": {"mode": "SPTS", "startLayer": 9, "boundaries": [10], "stageBudgets": [8]}}"""),
+                "skip.startLayer");
+        assertField(post("/api/ask", "{\"question\": \"why?\", \"skip\": {\"mode\": \"FASTER\"}}"), "skip.mode");
+        assertField(post("/api/ask", "{\"question\": \"why?\", \"skip\": {\"preset\": \"demo\", \"mode\": \"SPTS\"}}"),
+                "skip");
         assertField(post("/api/ask", "{\"question\": \"why?\", \"collection\": \" \"}"), "collection");
         assertField(post("/api/documents", "{\"id\": \"empty\"}"), "text");
         assertThat(post("/api/ask", "{not json").statusCode()).isEqualTo(400);

@@ -1,5 +1,8 @@
 package dev.sptsrag.service.web;
 
+import dev.sptsrag.inference.spts.SkipBudget;
+import dev.sptsrag.inference.spts.SkipMode;
+import dev.sptsrag.service.ai.SkipSpec;
 import dev.sptsrag.service.ai.SptsChatMetadata;
 import dev.sptsrag.service.ai.SptsChatOptions;
 import org.junit.jupiter.api.Test;
@@ -91,6 +94,18 @@ class ServiceEndpointsTest extends WebTestBase {
         assertThat(api.at("/paths/~1v1~1chat~1completions/post").isMissingNode()).isFalse();
         assertThat(api.at("/paths/~1v1~1models/get").isMissingNode()).isFalse();
         assertThat(api.at("/components/schemas/ChatCompletionRequest/properties/skip").isMissingNode()).isFalse();
+        // The skip budget's three forms, documented as alternatives; responses report the explicit one.
+        assertThat(api.at("/components/schemas/ChatCompletionRequest/properties/skip/$ref").asString())
+                .isEqualTo("#/components/schemas/SkipSpec");
+        JsonNode forms = api.at("/components/schemas/SkipSpec/oneOf");
+        assertThat(forms.size()).as(forms.toString()).isEqualTo(3);
+        assertThat(forms.get(0).get("type").asString()).isEqualTo("string");
+        assertThat(forms.get(1).get("$ref").asString()).isEqualTo("#/components/schemas/SkipPreset");
+        assertThat(forms.get(2).get("$ref").asString()).isEqualTo("#/components/schemas/SkipBudget");
+        assertThat(api.at("/components/schemas/SkipBudget/properties/stageBudgets/type").asString()).isEqualTo("array");
+        assertThat(api.at("/components/schemas/SkipPreset/properties/strict/type").asString()).isEqualTo("boolean");
+        assertThat(api.at("/components/schemas/Skip/properties/budget/$ref").asString())
+                .isEqualTo("#/components/schemas/SkipBudget");
     }
 
     @Test
@@ -99,12 +114,12 @@ class ServiceEndpointsTest extends WebTestBase {
         String user = "The harbour office keeps letters, maps and ledgers sorted by year and by ship name.";
         ChatResponse skipping = client.prompt().user(user)
                 .options(SptsChatOptions.builder().maxTokens(4)
-                        .skip("{\"mode\":\"SPTS\",\"startLayer\":1,\"boundaries\":[2],\"stageBudgets\":[8]}"))
+                        .skip(new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {8}, 0, 0, 0)))
                 .call().chatResponse();
         assertThat((Double) skipping.getMetadata().get(SptsChatMetadata.SKIPPED_TOKEN_RATIO)).isPositive();
         assertThat(skipping.getMetadata().getUsage().getCompletionTokens()).isBetween(1, 4);
 
-        ChatResponse full = client.prompt().user(user).options(SptsChatOptions.builder().maxTokens(4).skip("off"))
+        ChatResponse full = client.prompt().user(user).options(SptsChatOptions.builder().maxTokens(4).skip(SkipSpec.preset("off")))
                 .call().chatResponse();
         assertThat((Double) full.getMetadata().get(SptsChatMetadata.SKIPPED_TOKEN_RATIO)).isZero();
         assertThat(full.getMetadata().containsKey(SptsChatMetadata.SKIP_BUDGET)).isFalse();
