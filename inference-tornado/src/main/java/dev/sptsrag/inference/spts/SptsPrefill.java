@@ -4,9 +4,9 @@ import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.TopSelector;
-import dev.sptsrag.inference.engine.DeviceModel;
-import dev.sptsrag.inference.engine.KvCache;
-import dev.sptsrag.inference.engine.PrefillFlops;
+import dev.sptsrag.inference.decoder.DeviceModel;
+import dev.sptsrag.inference.decoder.KvCache;
+import dev.sptsrag.inference.decoder.PrefillFlops;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
 
