@@ -57,6 +57,15 @@ public final class ForwardPass {
         logits = backend.allocateActivations("logits", 1, config.vocabSize());
     }
 
+    /** Bytes the buffers of a pass for {@code maxBatch} tokens take on {@code backend}, for the memory plan. */
+    public static long bytes(ModelConfig c, Backend backend, int maxBatch) {
+        return backend.activationBytes(maxBatch, c.hiddenSize()) * 2         // x, h
+                + backend.activationBytes(maxBatch, c.queryDim()) * 2        // q, attention
+                + backend.activationBytes(maxBatch, c.kvDim()) * 2           // k, v
+                + backend.activationBytes(maxBatch, c.intermediateSize()) * 2 // gate, up
+                + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.vocabSize());
+    }
+
     public int maxBatch() { return maxBatch; }
 
     public DeviceModel model() { return model; }
