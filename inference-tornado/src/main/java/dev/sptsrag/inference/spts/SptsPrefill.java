@@ -24,7 +24,7 @@ import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
  *     h = rmsnorm(x[T]);  K = rope(h·Wk)                          (every candidate)
  *     probe: q = rope(h[last]·Wq);  S[n] = mean_h softmax_n(q_h·K_h[n]/√d)
  *     A = last ∪ sinks ∪ recent ∪ top-M(S)                         (attention-active rows)
- *     cache_l = (K[A], rope(h[A]·Wv)) at their positions;  x[T[A]] += attention(rope(h[A]·Wq), cache_l)·Wo
+ *     cache_l = (K[A], h[A]·Wv) at their positions;  x[T[A]] += attention(rope(h[A]·Wq), cache_l)·Wo
  *     F = T (PAP) or top-M of the FFN score (PAP+LTP, SPTS)       (FFN-active rows)
  *     x[T[F]] += ffn(rmsnorm(x[T[F]]))
  * </pre>
