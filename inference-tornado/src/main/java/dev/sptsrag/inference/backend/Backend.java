@@ -2,7 +2,7 @@ package dev.sptsrag.inference.backend;
 
 /**
  * The device SPI: memory, transfers and the kernels a decoder forward pass needs. A backend holds
- * no model logic; the forward pass in {@code engine} is written once against this interface and a
+ * no model logic; the decoder block in package {@code decoder} is written once against this interface and a
  * backend only decides <em>how</em> each op runs (CPU threads, PTX kernels, OpenCL kernels).
  *
  * <p>Conventions: activations are row-major float32 matrices, one row per token; weight matrices

@@ -1,7 +1,7 @@
 package dev.sptsrag.inference.cli;
 
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
-import dev.sptsrag.inference.engine.DeviceModel;
+import dev.sptsrag.inference.decoder.DeviceModel;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.spts.ltp.CalibrationSettings;

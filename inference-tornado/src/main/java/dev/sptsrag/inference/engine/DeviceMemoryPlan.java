@@ -2,6 +2,7 @@ package dev.sptsrag.inference.engine;
 
 import dev.sptsrag.inference.DeviceOutOfMemoryException;
 import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.decoder.ForwardPass;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.spts.SptsPrefill;
 
@@ -26,11 +27,7 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activat
 
         long kv = backend.kvCacheLayerBytes(context, c.kvDim()) * c.layerCount();
 
-        long activations = backend.activationBytes(batch, hidden) * 2 // x, h
-                + backend.activationBytes(batch, c.queryDim()) * 2      // q, attention
-                + backend.activationBytes(batch, c.kvDim()) * 2         // k, v
-                + backend.activationBytes(batch, c.intermediateSize()) * 2 // gate, up
-                + backend.activationBytes(1, hidden) + backend.activationBytes(1, c.vocabSize());
+        long activations = ForwardPass.bytes(c, backend, batch);
         int widest = Math.max(Math.max(hidden, c.queryDim()), c.intermediateSize());
         long workspace = backend.workspaceBytes(batch, widest, context, c.headCount(), c.headDim());
         // An SPTS prefill takes the whole prompt at once: its buffers are for the whole context, allocated at

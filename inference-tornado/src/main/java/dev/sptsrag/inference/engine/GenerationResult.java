@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.engine;
 
+import dev.sptsrag.inference.decoder.PrefillFlops;
 import dev.sptsrag.inference.spts.SkipStatistics;
 
 /**

@@ -1,9 +1,9 @@
 package dev.sptsrag.inference.eval;
 
+import dev.sptsrag.inference.decoder.PrefillFlops;
 import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.InferenceEngine;
-import dev.sptsrag.inference.engine.PrefillFlops;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.engine.TokenListener;
 import dev.sptsrag.inference.spts.SkipBudget;

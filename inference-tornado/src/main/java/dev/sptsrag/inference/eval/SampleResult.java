@@ -1,6 +1,6 @@
 package dev.sptsrag.inference.eval;
 
-import dev.sptsrag.inference.engine.PrefillFlops;
+import dev.sptsrag.inference.decoder.PrefillFlops;
 
 /**
  * One sample under one mode.

@@ -1,7 +1,7 @@
 package dev.sptsrag.inference.spts;
 
-import dev.sptsrag.inference.engine.KvCache;
-import dev.sptsrag.inference.engine.PrefillFlops;
+import dev.sptsrag.inference.decoder.KvCache;
+import dev.sptsrag.inference.decoder.PrefillFlops;
 
 import java.util.Arrays;
 

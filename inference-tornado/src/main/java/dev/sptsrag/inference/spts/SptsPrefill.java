@@ -4,15 +4,19 @@ import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.TopSelector;
-import dev.sptsrag.inference.engine.DeviceModel;
-import dev.sptsrag.inference.engine.KvCache;
-import dev.sptsrag.inference.engine.PrefillFlops;
+import dev.sptsrag.inference.decoder.DecoderBlock;
+import dev.sptsrag.inference.decoder.DeviceModel;
+import dev.sptsrag.inference.decoder.KvCache;
+import dev.sptsrag.inference.decoder.PrefillFlops;
+import dev.sptsrag.inference.decoder.RowSet;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
 
 /**
  * The prefill under a {@link SkipPlan}, layer by layer over the whole prompt (a probe needs the last
- * token's query against every candidate of the layer, so the prompt cannot be cut into chunks).
+ * token's query against every candidate of the layer, so the prompt cannot be cut into chunks). It only
+ * chooses which rows each layer runs — candidates, attention-active rows A, FFN-active rows F, each a
+ * {@link RowSet} — and computes them with the {@link DecoderBlock} ops the ordinary forward pass uses.
  *
  * <pre>
  *   for each layer l:
@@ -20,7 +24,7 @@ import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
  *     h = rmsnorm(x[T]);  K = rope(h·Wk)                          (every candidate)
  *     probe: q = rope(h[last]·Wq);  S[n] = mean_h softmax_n(q_h·K_h[n]/√d)
  *     A = last ∪ sinks ∪ recent ∪ top-M(S)                         (attention-active rows)
- *     cache_l = (K[A], rope(h[A]·Wv)) at their positions;  x[T[A]] += attention(rope(h[A]·Wq), cache_l)·Wo
+ *     cache_l = (K[A], h[A]·Wv) at their positions;  x[T[A]] += attention(rope(h[A]·Wq), cache_l)·Wo
  *     F = T (PAP) or top-M of the FFN score (PAP+LTP, SPTS)       (FFN-active rows)
  *     x[T[F]] += ffn(rmsnorm(x[T[F]]))
  * </pre>
@@ -30,13 +34,14 @@ import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
  *
  * Layers that do not skip take the same path with A = F = T, which is bit for bit the ordinary
  * forward pass on the CPU. Rows of {@code x} not in A (or F) pass the layer unchanged: the residual.
- * Buffers are allocated once for {@code capacity} tokens.
+ * Buffers are allocated once for {@code capacity} tokens; the cache it fills must start empty.
  */
 public final class SptsPrefill {
     private final DeviceModel model;
     private final Backend backend;
     private final ModelConfig config;
     private final AttentionShape shape;
+    private final DecoderBlock block;
     private final int capacity;
 
     private final Activations x;
@@ -61,18 +66,25 @@ public final class SptsPrefill {
     private final int[] attentionTokens;
     private final int[] ffnRows;
     private final int[] ffnTokens;
+    private final int[] lastCandidate = new int[1]; // the probing token's row in h and k
+    private final int[] probeToken = new int[1];    // its row in x
+    private final int[] probePosition = new int[1];
+    // The same sets as the rows DecoderBlock ops run on (a prompt token's row of x is its position).
+    private final RowSet candidateSet;  // candidates, at candidatePositions
+    private final RowSet attentionSet;  // attentionTokens
+    private final RowSet ffnSet;        // ffnTokens
+    private final RowSet probeSet;      // the last candidate, whose query the probe makes
     private float[] scores;           // the latest probe's, one per candidate
     private float[] previousScores;   // the probe before it (criterion PREVIOUS_LAYER); swapped, never copied
     private final TopSelector selector;
     private DeviceLowRankProxy proxy;
-    private final int[] one = new int[1];
-    private final int[] onePosition = new int[1];
 
     public SptsPrefill(DeviceModel model, int capacity) {
         this.model = model;
         this.backend = model.backend();
         this.config = model.config();
         this.shape = model.attentionShape();
+        this.block = new DecoderBlock(model);
         this.capacity = capacity;
         int hidden = config.hiddenSize();
         x = backend.allocateActivations("spts x", capacity, hidden);
@@ -98,6 +110,11 @@ public final class SptsPrefill {
         scores = new float[capacity];
         previousScores = new float[capacity];
         selector = new TopSelector(capacity);
+        candidateSet = RowSet.listed(candidates, candidatePositions);
+        attentionSet = RowSet.listed(attentionTokens, attentionTokens);
+        ffnSet = RowSet.listed(ffnTokens, ffnTokens);
+        probeSet = RowSet.listed(probeToken, probePosition);
+        probeSet.setCount(1);
     }
 
     /**
@@ -162,6 +179,12 @@ public final class SptsPrefill {
             throw new IllegalArgumentException("SPTS prefill of " + n + " tokens, capacity " + capacity);
         }
         int layers = config.layerCount();
+        for (int l = 0; l < layers; l++) {
+            if (cache.filled(l) != 0) {
+                throw new IllegalArgumentException("SPTS prefill into a cache that holds " + cache.filled(l)
+                        + " tokens in layer " + l + ": a prompt starts at position 0");
+            }
+        }
         SkipStatistics.Builder stats = new SkipStatistics.Builder(layers, n);
         PrefillFlops.Counter flops = new PrefillFlops.Counter(config);
         boolean selfProbe = plan.budget().criterion() == SelectionCriterion.SELF_PROBE;
@@ -183,8 +206,8 @@ public final class SptsPrefill {
             if (count != plan.candidates(l)) {
                 throw new IllegalStateException("layer " + l + ": " + count + " candidates, plan says " + plan.candidates(l));
             }
-            DeviceModel.Layer w = model.layer(l);
-            backend.gatherRmsNorm(x, candidates, count, w.attentionNorm(), config.normEps(), h);
+            candidateSet.setCount(count);
+            block.normaliseForAttention(l, x, candidateSet, h);
 
             boolean probe = plan.probes(l);
             boolean skip = plan.skips(l);
@@ -199,17 +222,14 @@ public final class SptsPrefill {
                     previousScores = scores;
                     scores = t;
                 }
-                projectKeys(w, count);
+                block.projectKeys(l, h, candidateSet, k);
                 flops.probe(l, count);
-                one[0] = count - 1;
-                onePosition[0] = candidatePositions[count - 1];
-                backend.gatherRows(h, one, 1, lastH);
-                backend.matmul(lastH, 1, w.query(), lastQ);
-                if (w.queryBias() != null) {
-                    backend.addBias(lastQ, 1, w.queryBias());
-                }
-                backend.rope(lastQ, 1, config.headCount(), model.rotary(), onePosition);
-                backend.probeScores(lastQ, 0, onePosition[0], k, count, candidatePositions, shape, scores);
+                lastCandidate[0] = count - 1;
+                probeToken[0] = candidates[count - 1];
+                probePosition[0] = candidatePositions[count - 1];
+                backend.gatherRows(h, lastCandidate, 1, lastH);
+                block.projectQuery(l, lastH, probeSet, lastQ);
+                backend.probeScores(lastQ, 0, probePosition[0], k, count, candidatePositions, shape, scores);
                 poolSpans(scores, count, plan.budget().spanTokens());
                 stats.probeNanos(System.nanoTime() - t0);
                 scoresValid = true;
@@ -220,37 +240,38 @@ public final class SptsPrefill {
 
             // ---- attention on the active rows
             int active;
+            Activations keys;
             if (skip) {
                 active = selector.select(choosing, count, plan.active(l), plan.budget().sinkTokens(),
                         plan.budget().recentTokens(), attentionRows);
                 for (int i = 0; i < active; i++) {
                     attentionTokens[i] = candidates[attentionRows[i]];
                 }
+                attentionSet.setCount(active);
                 backend.gatherRows(h, attentionRows, active, hA);
                 if (probe) {
                     backend.gatherRows(k, attentionRows, active, kA);
                 } else {
                     // Chosen by the previous layer and not probing for the next: keys of the active rows only.
-                    projectKeys(w, hA, active, kA, attentionTokens);
+                    block.projectKeys(l, hA, attentionSet, kA);
                 }
-                projectQueryValue(w, hA, active, attentionTokens);
-                backend.storeKv(kA, v, active, cache.layer(l), 0, attentionTokens);
+                block.projectQueryValue(l, hA, attentionSet, q, v);
+                keys = kA;
                 flops.projections(l, active, probe ? count : active, active, active);
             } else {
                 active = count;
                 System.arraycopy(candidates, 0, attentionTokens, 0, count);
+                attentionSet.setCount(active);
                 if (!probe) {
-                    projectKeys(w, count);
+                    block.projectKeys(l, h, candidateSet, k);
                 }
-                projectQueryValue(w, h, count, attentionTokens);
-                backend.storeKv(k, v, count, cache.layer(l), 0, attentionTokens);
+                block.projectQueryValue(l, h, attentionSet, q, v);
+                keys = k;
                 flops.projections(l, count, count, count, count);
             }
-            cache.advance(l, active);
-            backend.attention(q, active, attentionTokens, cache.layer(l), active, shape, attention);
+            block.attend(l, attentionSet, q, keys, v, cache, attention);
             flops.attention(l, attentionTokens, active);
-            backend.matmul(attention, active, w.output(), projected);
-            backend.scatterAddRows(projected, attentionTokens, active, x);
+            block.addAttentionOutput(l, attention, attentionSet, projected, x);
 
             // ---- FFN on its active rows
             int ffnActive;
@@ -267,7 +288,7 @@ public final class SptsPrefill {
                     // chosen rows come back). Every candidate is scored, not only the attention-active
                     // ones: with the same budget M for both, top-M of the attention-active rows would be
                     // those rows again and the proxy would change nothing.
-                    backend.gatherRmsNorm(x, candidates, count, w.ffnNorm(), config.normEps(), h);
+                    block.normaliseForFfn(l, x, candidateSet, h);
                     proxy.scores(l, h, count, scores, ffnScoreRows);
                     flops.selection(l, count * proxy.shape().multiplyAddsPerRow(proxy.shape().variant()));
                     ffnActive = backend.selectRows(ffnScoreRows, count, plan.active(l), plan.budget().sinkTokens(),
@@ -284,49 +305,21 @@ public final class SptsPrefill {
                 ffnActive = count;
                 System.arraycopy(candidates, 0, ffnTokens, 0, count);
             }
+            ffnSet.setCount(ffnActive);
             Activations ffnIn;
             if (ltp) {
                 backend.gatherRows(h, ffnRows, ffnActive, hA); // already normalised for the proxy
                 ffnIn = hA;
             } else {
-                backend.gatherRmsNorm(x, ffnTokens, ffnActive, w.ffnNorm(), config.normEps(), h);
+                block.normaliseForFfn(l, x, ffnSet, h);
                 ffnIn = h;
             }
-            backend.matmul(ffnIn, ffnActive, w.gate(), gate);
-            backend.matmul(ffnIn, ffnActive, w.up(), up);
-            backend.swiglu(gate, up, ffnActive, gate);
-            backend.matmul(gate, ffnActive, w.down(), projected);
-            backend.scatterAddRows(projected, ffnTokens, ffnActive, x);
+            block.addFfn(l, ffnIn, ffnSet, gate, up, projected, x);
             flops.ffn(l, ffnActive);
 
             stats.layer(l, count, remove, attentionTokens, active, ffnTokens, ffnActive);
         }
         return stats.build(cache, model.backend().kvCacheLayerBytes(1, config.kvDim()), flops.build());
-    }
-
-    /** K of every candidate, with its bias and rotation. */
-    private void projectKeys(DeviceModel.Layer w, int count) {
-        projectKeys(w, h, count, k, candidatePositions);
-    }
-
-    /** K of {@code rows} normalised rows of {@code src} into {@code dst}, rotated to {@code positions}. */
-    private void projectKeys(DeviceModel.Layer w, Activations src, int rows, Activations dst, int[] positions) {
-        backend.matmul(src, rows, w.key(), dst);
-        if (w.keyBias() != null) {
-            backend.addBias(dst, rows, w.keyBias());
-        }
-        backend.rope(dst, rows, config.kvHeadCount(), model.rotary(), positions);
-    }
-
-    /** Q and V of the active rows (normalised hidden states in {@code src}), Q rotated to {@code positions}. */
-    private void projectQueryValue(DeviceModel.Layer w, Activations src, int rows, int[] positions) {
-        backend.matmul(src, rows, w.query(), q);
-        backend.matmul(src, rows, w.value(), v);
-        if (w.queryBias() != null) {
-            backend.addBias(q, rows, w.queryBias());
-            backend.addBias(v, rows, w.valueBias());
-        }
-        backend.rope(q, rows, config.headCount(), model.rotary(), positions);
     }
 
     /**

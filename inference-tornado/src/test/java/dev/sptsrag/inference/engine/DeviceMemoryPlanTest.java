@@ -2,6 +2,8 @@ package dev.sptsrag.inference.engine;
 
 import dev.sptsrag.inference.DeviceOutOfMemoryException;
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
+import dev.sptsrag.inference.decoder.DeviceModel;
+import dev.sptsrag.inference.decoder.KvCache;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.spts.ltp.DeviceLowRankProxy;
 import dev.sptsrag.inference.spts.ltp.ProxyShape;

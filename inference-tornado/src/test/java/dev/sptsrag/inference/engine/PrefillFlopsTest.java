@@ -1,6 +1,7 @@
 package dev.sptsrag.inference.engine;
 
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
+import dev.sptsrag.inference.decoder.PrefillFlops;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.spts.SkipBudget;

@@ -1,9 +1,9 @@
 package dev.sptsrag.inference.parity;
 
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
-import dev.sptsrag.inference.engine.DeviceModel;
-import dev.sptsrag.inference.engine.ForwardPass;
-import dev.sptsrag.inference.engine.KvCache;
+import dev.sptsrag.inference.decoder.DeviceModel;
+import dev.sptsrag.inference.decoder.ForwardPass;
+import dev.sptsrag.inference.decoder.KvCache;
 import dev.sptsrag.inference.model.HuggingFaceConfigReader;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;

@@ -1,12 +1,12 @@
 package dev.sptsrag.inference.spts;
 
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
-import dev.sptsrag.inference.engine.DeviceModel;
-import dev.sptsrag.inference.engine.ForwardPass;
+import dev.sptsrag.inference.decoder.DeviceModel;
+import dev.sptsrag.inference.decoder.ForwardPass;
+import dev.sptsrag.inference.decoder.KvCache;
 import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.InferenceEngine;
-import dev.sptsrag.inference.engine.KvCache;
 import dev.sptsrag.inference.engine.SamplingOptions;
 import dev.sptsrag.inference.engine.TokenListener;
 import dev.sptsrag.inference.model.LoadedModel;

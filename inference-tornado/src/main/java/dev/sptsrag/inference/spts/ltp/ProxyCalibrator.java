@@ -1,10 +1,10 @@
 package dev.sptsrag.inference.spts.ltp;
 
 import dev.sptsrag.inference.backend.Backend;
-import dev.sptsrag.inference.engine.DeviceModel;
-import dev.sptsrag.inference.engine.ForwardPass;
-import dev.sptsrag.inference.engine.KvCache;
-import dev.sptsrag.inference.engine.LayerObserver;
+import dev.sptsrag.inference.decoder.DeviceModel;
+import dev.sptsrag.inference.decoder.ForwardPass;
+import dev.sptsrag.inference.decoder.KvCache;
+import dev.sptsrag.inference.decoder.LayerObserver;
 import dev.sptsrag.inference.gguf.Dequantizer;
 import dev.sptsrag.inference.model.LayerWeights;
 import dev.sptsrag.inference.model.ModelConfig;

@@ -1,7 +1,7 @@
 package dev.sptsrag.inference.backend.cuda;
 
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
-import dev.sptsrag.inference.engine.DeviceModel;
+import dev.sptsrag.inference.decoder.DeviceModel;
 import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.InferenceEngine;

@@ -1,21 +1,18 @@
-package dev.sptsrag.inference.engine;
+package dev.sptsrag.inference.decoder;
 
 import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.model.ModelConfig;
 
 /**
- * The decoder forward pass, written once against the {@link Backend} SPI. A call runs a batch of
- * tokens (a prefill chunk, or one decode token) through every block, appending their keys and
- * values to the cache, and leaves the final hidden states in place so that logits can be taken for
- * any row of the batch. All buffers are allocated up front for {@code maxBatch} tokens.
+ * The decoder forward pass: a batch of tokens (a prefill chunk, or one decode token) through every
+ * {@link DecoderBlock}, all rows of the batch in every block, appending their keys and values to the
+ * cache; the final hidden states stay in place so that logits can be taken for any row of the batch.
+ * All buffers are allocated up front for {@code maxBatch} tokens.
  *
  * <pre>
  *   x = embed(tokens)
- *   for each block:
- *     h = rmsnorm(x);  q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv);  rope(q, k)
- *     cache += (k, v);  x += attention(q, cache)·Wo
- *     h = rmsnorm(x);  x += (silu(h·Wgate) * (h·Wup))·Wdown
+ *   for each block l:  x[0..n) = block_l(x[0..n))     (DecoderBlock on the leading rows: nothing gathered)
  *   logits = rmsnorm(x[row])·Wout
  * </pre>
  */
@@ -24,6 +21,8 @@ public final class ForwardPass {
     private final Backend backend;
     private final ModelConfig config;
     private final int maxBatch;
+    private final DecoderBlock block;
+    private final RowSet batch = RowSet.leading();
 
     private final Activations x;
     private final Activations h;
@@ -36,7 +35,6 @@ public final class ForwardPass {
     private final Activations lastHidden;
     private final Activations logits;
     private int batchRows;
-    private LayerObserver observer;
 
     public ForwardPass(DeviceModel model, int maxBatch) {
         if (maxBatch <= 0) {
@@ -46,6 +44,7 @@ public final class ForwardPass {
         this.backend = model.backend();
         this.config = model.config();
         this.maxBatch = maxBatch;
+        this.block = new DecoderBlock(model);
         x = backend.allocateActivations("x", maxBatch, config.hiddenSize());
         h = backend.allocateActivations("h", maxBatch, config.hiddenSize());
         q = backend.allocateActivations("q", maxBatch, config.queryDim());
@@ -58,6 +57,15 @@ public final class ForwardPass {
         logits = backend.allocateActivations("logits", 1, config.vocabSize());
     }
 
+    /** Bytes the buffers of a pass for {@code maxBatch} tokens take on {@code backend}, for the memory plan. */
+    public static long bytes(ModelConfig c, Backend backend, int maxBatch) {
+        return backend.activationBytes(maxBatch, c.hiddenSize()) * 2         // x, h
+                + backend.activationBytes(maxBatch, c.queryDim()) * 2        // q, attention
+                + backend.activationBytes(maxBatch, c.kvDim()) * 2           // k, v
+                + backend.activationBytes(maxBatch, c.intermediateSize()) * 2 // gate, up
+                + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.vocabSize());
+    }
+
     public int maxBatch() { return maxBatch; }
 
     public DeviceModel model() { return model; }
@@ -67,7 +75,7 @@ public final class ForwardPass {
      * calls (calibration); {@code null} stops it. Without one the pass does no extra work.
      */
     public void observe(LayerObserver observer) {
-        this.observer = observer;
+        block.observe(observer);
     }
 
     /**
@@ -78,46 +86,18 @@ public final class ForwardPass {
         if (count <= 0 || count > maxBatch) {
             throw new IllegalArgumentException("batch of " + count + " tokens, limit " + maxBatch);
         }
+        batch.setPositions(positions);
+        batch.setCount(count);
         backend.embed(model.embedding(), tokens, count, x);
         for (int l = 0; l < config.layerCount(); l++) {
-            block(l, positions, count, cache);
+            block.normaliseForAttention(l, x, batch, h);
+            block.projectQueryKeyValue(l, h, batch, q, k, v);
+            block.attend(l, batch, q, k, v, cache, attention);
+            block.addAttentionOutput(l, attention, batch, h, x);
+            block.normaliseForFfn(l, x, batch, h);
+            block.addFfn(l, h, batch, gate, up, h, x);
         }
         batchRows = count;
-    }
-
-    private void block(int l, int[] positions, int n, KvCache cache) {
-        DeviceModel.Layer w = model.layer(l);
-        backend.rmsNorm(x, n, w.attentionNorm(), config.normEps(), h);
-        backend.matmul(h, n, w.query(), q);
-        backend.matmul(h, n, w.key(), k);
-        backend.matmul(h, n, w.value(), v);
-        if (w.queryBias() != null) {
-            backend.addBias(q, n, w.queryBias());
-            backend.addBias(k, n, w.keyBias());
-            backend.addBias(v, n, w.valueBias());
-        }
-        backend.rope(q, n, config.headCount(), model.rotary(), positions);
-        backend.rope(k, n, config.kvHeadCount(), model.rotary(), positions);
-
-        int slot = cache.filled(l);
-        if (slot + n > cache.capacity()) {
-            throw new IllegalStateException("KV cache full: " + slot + " + " + n + " > " + cache.capacity());
-        }
-        backend.storeKv(k, v, n, cache.layer(l), slot, positions);
-        cache.advance(l, n);
-        backend.attention(q, n, positions, cache.layer(l), slot + n, model.attentionShape(), attention);
-        backend.matmul(attention, n, w.output(), h);
-        backend.add(x, h, n);
-
-        backend.rmsNorm(x, n, w.ffnNorm(), config.normEps(), h);
-        backend.matmul(h, n, w.gate(), gate);
-        backend.matmul(h, n, w.up(), up);
-        backend.swiglu(gate, up, n, gate);
-        if (observer != null) {
-            observer.ffn(l, h, gate, n);
-        }
-        backend.matmul(gate, n, w.down(), h);
-        backend.add(x, h, n);
     }
 
     /** Logits of row {@code row} of the last batch, into {@code dst} (length ≥ vocab size). */

@@ -1,4 +1,4 @@
-package dev.sptsrag.inference.engine;
+package dev.sptsrag.inference.decoder;
 
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
