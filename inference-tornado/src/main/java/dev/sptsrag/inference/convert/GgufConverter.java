@@ -11,6 +11,7 @@ import dev.sptsrag.inference.model.HuggingFaceConfigReader;
 import dev.sptsrag.inference.model.LayerWeights;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
+import dev.sptsrag.inference.model.RopeLayout;
 import dev.sptsrag.inference.model.RopeScaling;
 import dev.sptsrag.inference.model.TensorNaming;
 import dev.sptsrag.inference.model.WeightTensor;
@@ -56,12 +57,14 @@ public final class GgufConverter {
             Tokenizer tokenizer = Tokenizer.fromHuggingFace(tokenizerJson, folder.tokenizerConfigJson().orElse(null));
 
             GgufWriter writer = new GgufWriter();
-            String arch = config.architecture() == Architecture.QWEN2 ? "qwen2" : "llama";
+            Architecture architecture = config.architecture();
+            String arch = architecture.ggufNameWritten();
             writeModelMetadata(writer, config, arch, type);
             writer.putAll(GgufTokenizerMetadata.of(tokenizer));
             folder.chatTemplate().ifPresent(t -> writer.putString("tokenizer.chat_template", t));
 
-            boolean permute = !arch.equals("qwen2"); // llama.cpp's llama graph expects interleaved RoPE pairs
+            // The family's GGUF layout: llama.cpp's llama graph expects interleaved RoPE pairs.
+            boolean permute = architecture.ggufRopeLayout() == RopeLayout.INTERLEAVED;
             TensorNaming g = TensorNaming.GGUF;
             int[] fallbacks = {0};
             matrix(writer, g.embedding(), weights.tokenEmbedding(), type, 0, fallbacks);
