@@ -17,7 +17,8 @@ final class CudaKernels implements AutoCloseable {
     static final String RESOURCE = "kernels.cu";
 
     /** Every kernel the backend launches; the nvcc build test checks each is defined. */
-    static final List<String> NAMES = List.of("convert_f32_to_bf16", "embed_rows", "rms_norm", "add_bias", "rope",
+    static final List<String> NAMES = List.of("convert_f32_to_bf16", "embed_rows", "rms_norm", "head_rms_norm",
+            "add_bias", "rope",
             "swiglu", "add_rows", "store_kv", "attention_prefill_hd64", "attention_prefill_hd128", "attention_generic",
             "attention_decode_partial", "attention_decode_combine", "argmax_row", "top_k_row", "gather_rows",
             "scatter_add_rows", "probe_logits", "probe_softmax", "row_norms",
@@ -31,6 +32,7 @@ final class CudaKernels implements AutoCloseable {
     private final Kernel convert;
     private final Kernel embed;
     private final Kernel rmsNorm;
+    private final Kernel headRmsNorm;
     private final Kernel addBias;
     private final Kernel rope;
     private final Kernel swiglu;
@@ -65,6 +67,7 @@ final class CudaKernels implements AutoCloseable {
         convert = kernel("convert_f32_to_bf16", 3);
         embed = kernel("embed_rows", 5);
         rmsNorm = kernel("rms_norm", 6);
+        headRmsNorm = kernel("head_rms_norm", 6);
         addBias = kernel("add_bias", 4);
         rope = kernel("rope", 7);
         swiglu = kernel("swiglu", 4);
@@ -134,6 +137,14 @@ final class CudaKernels implements AutoCloseable {
         rmsNorm.args().setPointer(0, x).setPointer(1, weight).setPointer(2, out).setInt(3, rows).setInt(4, cols)
                 .setFloat(5, eps);
         launch(rmsNorm, rows, 1, 1, BLOCK);
+    }
+
+    /** One warp per head, four heads per block (the kernel's comment says why). */
+    void headRmsNorm(long x, long weight, int rows, int heads, int width, float eps) {
+        headRmsNorm.args().setPointer(0, x).setPointer(1, weight).setInt(2, rows).setInt(3, heads).setInt(4, width)
+                .setFloat(5, eps);
+        long warps = (long) rows * heads;
+        launch(headRmsNorm, Math.toIntExact((warps + 3) / 4), 1, 1, 128);
     }
 
     void addBias(long x, long bias, int rows, int cols) {
