@@ -13,11 +13,13 @@ import java.util.stream.Collectors;
  * classes and llama.cpp's converter (named per fact below).
  */
 public enum Architecture {
-    LLAMA("llama", "LlamaForCausalLM", "llama", RopeLayout.INTERLEAVED, false, SlidingWindowRule.NONE, "llama"),
+    LLAMA("llama", "LlamaForCausalLM", "llama", RopeLayout.INTERLEAVED, false, false, SlidingWindowRule.NONE, "llama"),
     // llama.cpp converts Mistral (7B v0.x) to its llama graph: the layer is the same.
-    MISTRAL("mistral", "MistralForCausalLM", "llama", RopeLayout.INTERLEAVED, false, SlidingWindowRule.ALWAYS,
+    MISTRAL("mistral", "MistralForCausalLM", "llama", RopeLayout.INTERLEAVED, false, false, SlidingWindowRule.ALWAYS,
             "llama"),
-    QWEN2("qwen2", "Qwen2ForCausalLM", "qwen2", RopeLayout.SPLIT_HALF, true, SlidingWindowRule.OPT_IN, "qwen");
+    QWEN2("qwen2", "Qwen2ForCausalLM", "qwen2", RopeLayout.SPLIT_HALF, true, false, SlidingWindowRule.OPT_IN, "qwen"),
+    // Qwen2's layer without the QKV bias, with an RMSNorm over each query and key head before RoPE.
+    QWEN3("qwen3", "Qwen3ForCausalLM", "qwen3", RopeLayout.SPLIT_HALF, false, true, SlidingWindowRule.OPT_IN, "qwen");
 
     /** When a Hugging Face {@code config.json}'s {@code sliding_window} applies. */
     public enum SlidingWindowRule {
@@ -25,7 +27,7 @@ public enum Architecture {
         NONE,
         /** Always (Mistral). */
         ALWAYS,
-        /** Only with {@code use_sliding_window: true} (Qwen2; its published configs say false). */
+        /** Only with {@code use_sliding_window: true} (Qwen2, Qwen3; their published configs say false). */
         OPT_IN
     }
 
@@ -34,16 +36,18 @@ public enum Architecture {
     private final String ggufNameWritten;
     private final RopeLayout ggufRopeLayout;
     private final boolean qkvBias;
+    private final boolean qkNorm;
     private final SlidingWindowRule slidingWindowRule;
     private final String skipPresetFamily;
 
     Architecture(String ggufName, String huggingFaceClass, String ggufNameWritten, RopeLayout ggufRopeLayout,
-                 boolean qkvBias, SlidingWindowRule slidingWindowRule, String skipPresetFamily) {
+                 boolean qkvBias, boolean qkNorm, SlidingWindowRule slidingWindowRule, String skipPresetFamily) {
         this.ggufName = ggufName;
         this.huggingFaceClass = huggingFaceClass;
         this.ggufNameWritten = ggufNameWritten;
         this.ggufRopeLayout = ggufRopeLayout;
         this.qkvBias = qkvBias;
+        this.qkNorm = qkNorm;
         this.slidingWindowRule = slidingWindowRule;
         this.skipPresetFamily = skipPresetFamily;
     }
@@ -73,12 +77,18 @@ public enum Architecture {
      */
     public boolean qkvBias() { return qkvBias; }
 
+    /**
+     * Whether each query and key head is RMS-normalised, with a weight of head width shared by all heads,
+     * between the projection and RoPE (Qwen3's {@code q_norm}/{@code k_norm}).
+     */
+    public boolean qkNorm() { return qkNorm; }
+
     /** When a Hugging Face config's {@code sliding_window} applies. */
     public SlidingWindowRule slidingWindowRule() { return slidingWindowRule; }
 
     /**
      * {@code tie_word_embeddings} where a Hugging Face config omits it: false for every family here
-     * (the default of transformers' LlamaConfig, MistralConfig, and Qwen2Config).
+     * (the default of transformers' LlamaConfig, MistralConfig, Qwen2Config and Qwen3Config).
      */
     public boolean tiedEmbeddingsByDefault() { return false; }
 
