@@ -12,6 +12,14 @@ public interface DecoderOps {
     /** {@code out[r] = x[r] / rms(x[r]) * weight}; {@code out} may be {@code x}. */
     void rmsNorm(Activations x, int rows, DeviceVector weight, float eps, Activations out);
 
+    /**
+     * In place, each of the {@code headCount} heads of {@code x[r]} (width {@code x.cols / headCount}):
+     * {@code head = head / rms(head) * weight}, with one {@code weight} of head width shared by every head
+     * (Qwen3's query and key norms, applied between the projection and {@link #rope}). The same float
+     * arithmetic as {@link #rmsNorm} of a row one head wide.
+     */
+    void headRmsNorm(Activations x, int rows, int headCount, DeviceVector weight, float eps);
+
     /** {@code out[r] = W · x[r]} for r below {@code rows}; {@code out} has {@code W.rows()} columns. */
     void matmul(Activations x, int rows, DeviceMatrix w, Activations out);
 

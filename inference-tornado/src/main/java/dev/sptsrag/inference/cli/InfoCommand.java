@@ -56,8 +56,8 @@ final class InfoCommand implements Callable<Integer> {
             out.printf("rope          theta %s, scaling %s, %s layout%n", c.ropeTheta(), c.ropeScaling(),
                     c.ropeLayout().name().toLowerCase(java.util.Locale.ROOT));
             out.printf("context       %d tokens%n", c.contextLength());
-            out.printf("features      QKV bias %s, tied embeddings %s, norm eps %s%n", c.qkvBias(), c.tiedEmbeddings(),
-                    c.normEps());
+            out.printf("features      QKV bias %s, tied embeddings %s, QK norm %s, norm eps %s%n", c.qkvBias(),
+                    c.tiedEmbeddings(), c.qkNorm(), c.normEps());
 
             Map<GgmlType, long[]> byType = new EnumMap<>(GgmlType.class);
             long fileBytes = 0;

@@ -11,6 +11,7 @@ import dev.sptsrag.inference.model.HuggingFaceConfigReader;
 import dev.sptsrag.inference.model.LayerWeights;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
+import dev.sptsrag.inference.model.RopeLayout;
 import dev.sptsrag.inference.model.RopeScaling;
 import dev.sptsrag.inference.model.TensorNaming;
 import dev.sptsrag.inference.model.WeightTensor;
@@ -28,7 +29,8 @@ import java.util.function.Consumer;
 /**
  * Converts a Hugging Face model folder to a GGUF file that llama.cpp-compatible readers (ours
  * included) load: llama.cpp's metadata keys and tensor names, the tokenizer and chat template in
- * {@code tokenizer.*} metadata, Q/K rows of the llama family permuted for interleaved RoPE, Llama 3.1
+ * {@code tokenizer.*} metadata, Q/K rows (and Q/K biases and norms) of the llama family permuted for
+ * interleaved RoPE, Llama 3.1
  * scaling as a {@code rope_freqs.weight} tensor, 1-D tensors in F32 and matrices in the chosen type.
  * Tensors are streamed one at a time, so memory stays small whatever the model size.
  */
@@ -56,12 +58,14 @@ public final class GgufConverter {
             Tokenizer tokenizer = Tokenizer.fromHuggingFace(tokenizerJson, folder.tokenizerConfigJson().orElse(null));
 
             GgufWriter writer = new GgufWriter();
-            String arch = config.architecture() == Architecture.QWEN2 ? "qwen2" : "llama";
+            Architecture architecture = config.architecture();
+            String arch = architecture.ggufNameWritten();
             writeModelMetadata(writer, config, arch, type);
             writer.putAll(GgufTokenizerMetadata.of(tokenizer));
             folder.chatTemplate().ifPresent(t -> writer.putString("tokenizer.chat_template", t));
 
-            boolean permute = !arch.equals("qwen2"); // llama.cpp's llama graph expects interleaved RoPE pairs
+            // The family's GGUF layout: llama.cpp's llama graph expects interleaved RoPE pairs.
+            boolean permute = architecture.ggufRopeLayout() == RopeLayout.INTERLEAVED;
             TensorNaming g = TensorNaming.GGUF;
             int[] fallbacks = {0};
             matrix(writer, g.embedding(), weights.tokenEmbedding(), type, 0, fallbacks);
@@ -80,6 +84,13 @@ public final class GgufConverter {
                     vector(writer, g.layer(l, TensorNaming.Role.KEY_BIAS), w.keyBias(),
                             permute ? config.kvHeadCount() : 0, config.headDim());
                     vector(writer, g.layer(l, TensorNaming.Role.VALUE_BIAS), w.valueBias(), 0, 0);
+                }
+                if (w.queryNorm() != null) {
+                    // One head wide: permuted like a single head where the family's rows are.
+                    vector(writer, g.layer(l, TensorNaming.Role.QUERY_NORM), w.queryNorm(), permute ? 1 : 0,
+                            config.headDim());
+                    vector(writer, g.layer(l, TensorNaming.Role.KEY_NORM), w.keyNorm(), permute ? 1 : 0,
+                            config.headDim());
                 }
                 vector(writer, g.layer(l, TensorNaming.Role.FFN_NORM), w.ffnNorm(), 0, 0);
                 matrix(writer, g.layer(l, TensorNaming.Role.GATE), w.gate(), type, 0, fallbacks);

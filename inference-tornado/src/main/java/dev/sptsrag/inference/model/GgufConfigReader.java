@@ -9,8 +9,9 @@ import java.util.Optional;
 
 /**
  * Reads llama.cpp's GGUF metadata ({@code <arch>.embedding_length} and friends) into a
- * {@link ModelConfig}. The llama family stores Q/K rows permuted for interleaved RoPE; Qwen2 keeps
- * the Hugging Face layout. Llama 3.1 scaling arrives as the {@code rope_freqs.weight} tensor.
+ * {@link ModelConfig}. The Q/K row layout is the family's ({@link Architecture#ggufRopeLayout}); QKV bias
+ * and tied embeddings are read off the tensors present. Llama 3.1 scaling arrives as the
+ * {@code rope_freqs.weight} tensor.
  */
 public final class GgufConfigReader {
     private GgufConfigReader() {
@@ -60,11 +61,10 @@ public final class GgufConfigReader {
         }
         boolean tied = tensors.find("output.weight").isEmpty();
         boolean bias = tensors.find("blk.0.attn_q.bias").isPresent();
-        RopeLayout layout = arch == Architecture.QWEN2 ? RopeLayout.SPLIT_HALF : RopeLayout.INTERLEAVED;
         String name = md.findString("general.name").orElse(fallbackName);
         return new ModelConfig(arch, name, vocab, hidden, md.getInt(p + "feed_forward_length"),
                 md.getInt(p + "block_count"), heads, kvHeads, headDim, md.getInt(p + "context_length"),
-                (float) md.getDouble(p + "attention.layer_norm_rms_epsilon"), theta, scaling, layout, bias, tied,
+                (float) md.getDouble(p + "attention.layer_norm_rms_epsilon"), theta, scaling, arch.ggufRopeLayout(), bias, tied,
                 md.findInt(p + "attention.sliding_window").orElse(0));
     }
 }

@@ -52,11 +52,14 @@ public final class HuggingFaceConfigReader {
         Map<String, Object> scaling = ropeParams != null ? ropeParams : optObject(c, "rope_scaling", source);
         RopeScaling ropeScaling = ropeScaling(scaling, source);
 
-        boolean qkvBias = arch == Architecture.QWEN2 || optBoolean(c, "attention_bias", false, source);
-        boolean tied = optBoolean(c, "tie_word_embeddings", false, source);
+        boolean qkvBias = arch.qkvBias() || optBoolean(c, "attention_bias", false, source);
+        boolean tied = optBoolean(c, "tie_word_embeddings", arch.tiedEmbeddingsByDefault(), source);
         int window = 0;
-        boolean windowed = arch == Architecture.MISTRAL
-                || (arch == Architecture.QWEN2 && optBoolean(c, "use_sliding_window", false, source));
+        boolean windowed = switch (arch.slidingWindowRule()) {
+            case NONE -> false;
+            case ALWAYS -> true;
+            case OPT_IN -> optBoolean(c, "use_sliding_window", false, source);
+        };
         if (windowed && c.get("sliding_window") != null) {
             window = toInt(integer(c, "sliding_window", source), "sliding_window", source);
         }
@@ -68,6 +71,7 @@ public final class HuggingFaceConfigReader {
                 heads, kvHeads, headDim,
                 toInt(optInteger(c, "max_position_embeddings", 4096, source), "max_position_embeddings", source),
                 (float) optNumber(c, "rms_norm_eps", 1e-6, source),
+                // Checkpoints keep split-half RoPE pairs in every family (only GGUF files permute them).
                 theta, ropeScaling, RopeLayout.SPLIT_HALF, qkvBias, tied, window);
     }
 

@@ -2,7 +2,8 @@ package dev.sptsrag.inference.model;
 
 /**
  * The tensors of one transformer block as stored in the file. Biases are null unless the model has
- * QKV bias. Matrices are {@code [out, in]}.
+ * QKV bias; the per-head query and key norm weights ({@code [headDim]}, shared by all heads) are null
+ * unless the family has QK-norm. Matrices are {@code [out, in]}.
  */
 public record LayerWeights(
         WeightTensor attentionNorm,
@@ -13,6 +14,8 @@ public record LayerWeights(
         WeightTensor queryBias,
         WeightTensor keyBias,
         WeightTensor valueBias,
+        WeightTensor queryNorm,
+        WeightTensor keyNorm,
         WeightTensor ffnNorm,
         WeightTensor gate,
         WeightTensor up,

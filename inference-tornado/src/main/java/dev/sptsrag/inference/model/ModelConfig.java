@@ -72,13 +72,20 @@ public record ModelConfig(
     /** Width of all key (or value) heads together. */
     public int kvDim() { return kvHeadCount * headDim; }
 
+    /**
+     * Whether each query and key head is RMS-normalised before RoPE (Qwen3): a fact of the family, with
+     * no switch in any config format, so it comes from the architecture.
+     */
+    public boolean qkNorm() { return architecture.qkNorm(); }
+
     /** Query heads that share one KV head. */
     public int groupSize() { return headCount / kvHeadCount; }
 
     /** Parameters of the dense weights (embedding counted once when tied). */
     public long parameterCount() {
         long perLayer = (long) hiddenSize * queryDim() + 2L * hiddenSize * kvDim() + (long) queryDim() * hiddenSize
-                + 3L * hiddenSize * intermediateSize + 2L * hiddenSize + (qkvBias ? queryDim() + 2L * kvDim() : 0);
+                + 3L * hiddenSize * intermediateSize + 2L * hiddenSize + (qkvBias ? queryDim() + 2L * kvDim() : 0)
+                + (qkNorm() ? 2L * headDim : 0);
         long embeddings = (long) vocabSize * hiddenSize * (tiedEmbeddings ? 1 : 2);
         return embeddings + perLayer * layerCount + hiddenSize;
     }

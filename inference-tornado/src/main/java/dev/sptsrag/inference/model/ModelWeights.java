@@ -25,6 +25,7 @@ public record ModelWeights(WeightTensor tokenEmbedding, List<LayerWeights> layer
         List<LayerWeights> layers = new ArrayList<>(config.layerCount());
         for (int l = 0; l < config.layerCount(); l++) {
             boolean bias = config.qkvBias();
+            boolean qkNorm = config.qkNorm();
             layers.add(new LayerWeights(
                     vector(source, naming.layer(l, TensorNaming.Role.ATTENTION_NORM), hidden),
                     matrix(source, naming.layer(l, TensorNaming.Role.QUERY), config.queryDim(), hidden),
@@ -34,6 +35,8 @@ public record ModelWeights(WeightTensor tokenEmbedding, List<LayerWeights> layer
                     bias ? vector(source, naming.layer(l, TensorNaming.Role.QUERY_BIAS), config.queryDim()) : null,
                     bias ? vector(source, naming.layer(l, TensorNaming.Role.KEY_BIAS), config.kvDim()) : null,
                     bias ? vector(source, naming.layer(l, TensorNaming.Role.VALUE_BIAS), config.kvDim()) : null,
+                    qkNorm ? vector(source, naming.layer(l, TensorNaming.Role.QUERY_NORM), config.headDim()) : null,
+                    qkNorm ? vector(source, naming.layer(l, TensorNaming.Role.KEY_NORM), config.headDim()) : null,
                     vector(source, naming.layer(l, TensorNaming.Role.FFN_NORM), hidden),
                     matrix(source, naming.layer(l, TensorNaming.Role.GATE), config.intermediateSize(), hidden),
                     matrix(source, naming.layer(l, TensorNaming.Role.UP), config.intermediateSize(), hidden),
@@ -51,7 +54,8 @@ public record ModelWeights(WeightTensor tokenEmbedding, List<LayerWeights> layer
         out.add(tokenEmbedding);
         for (LayerWeights l : layers) {
             for (WeightTensor t : new WeightTensor[] {l.attentionNorm(), l.query(), l.key(), l.value(), l.output(),
-                    l.queryBias(), l.keyBias(), l.valueBias(), l.ffnNorm(), l.gate(), l.up(), l.down()}) {
+                    l.queryBias(), l.keyBias(), l.valueBias(), l.queryNorm(), l.keyNorm(), l.ffnNorm(), l.gate(), l.up(),
+                    l.down()}) {
                 if (t != null) {
                     out.add(t);
                 }

@@ -49,6 +49,10 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
                 add(n.layer(l, TensorNaming.Role.KEY_BIAS), seed, 1, config.kvDim(), Kind.BIAS);
                 add(n.layer(l, TensorNaming.Role.VALUE_BIAS), seed, 1, config.kvDim(), Kind.BIAS);
             }
+            if (config.qkNorm()) {
+                add(n.layer(l, TensorNaming.Role.QUERY_NORM), seed, 1, config.headDim(), Kind.NORM);
+                add(n.layer(l, TensorNaming.Role.KEY_NORM), seed, 1, config.headDim(), Kind.NORM);
+            }
             add(n.layer(l, TensorNaming.Role.FFN_NORM), seed, 1, hidden, Kind.NORM);
             add(n.layer(l, TensorNaming.Role.GATE), seed, config.intermediateSize(), hidden, Kind.MATRIX);
             add(n.layer(l, TensorNaming.Role.UP), seed, config.intermediateSize(), hidden, Kind.MATRIX);

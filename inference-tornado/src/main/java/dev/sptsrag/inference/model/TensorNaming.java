@@ -26,6 +26,8 @@ public enum TensorNaming {
                 case QUERY_BIAS -> "attn_q.bias";
                 case KEY_BIAS -> "attn_k.bias";
                 case VALUE_BIAS -> "attn_v.bias";
+                case QUERY_NORM -> "attn_q_norm.weight";
+                case KEY_NORM -> "attn_k_norm.weight";
                 case FFN_NORM -> "ffn_norm.weight";
                 case GATE -> "ffn_gate.weight";
                 case UP -> "ffn_up.weight";
@@ -55,6 +57,8 @@ public enum TensorNaming {
                 case QUERY_BIAS -> "self_attn.q_proj.bias";
                 case KEY_BIAS -> "self_attn.k_proj.bias";
                 case VALUE_BIAS -> "self_attn.v_proj.bias";
+                case QUERY_NORM -> "self_attn.q_norm.weight";
+                case KEY_NORM -> "self_attn.k_norm.weight";
                 case FFN_NORM -> "post_attention_layernorm.weight";
                 case GATE -> "mlp.gate_proj.weight";
                 case UP -> "mlp.up_proj.weight";
@@ -66,7 +70,10 @@ public enum TensorNaming {
 
     /** What a per-layer tensor does. */
     public enum Role {
-        ATTENTION_NORM, QUERY, KEY, VALUE, ATTENTION_OUTPUT, QUERY_BIAS, KEY_BIAS, VALUE_BIAS, FFN_NORM, GATE, UP, DOWN
+        ATTENTION_NORM, QUERY, KEY, VALUE, ATTENTION_OUTPUT, QUERY_BIAS, KEY_BIAS, VALUE_BIAS,
+        /** Per-head RMSNorm weights of queries and keys, one head wide (Qwen3). */
+        QUERY_NORM, KEY_NORM,
+        FFN_NORM, GATE, UP, DOWN
     }
 
     public abstract String embedding();

@@ -136,6 +136,56 @@ public abstract class BackendContractTest {
         assertClose(expected, read(xa, rows));
     }
 
+    @ParameterizedTest(name = "rows {0} of {1}, heads {2} of width {3}")
+    @CsvSource({"1,1,1,8", "3,4,4,36", "5,5,8,64", "2,6,32,128", "4,4,2,256", "1,3,3,1000"})
+    void headRmsNormNormalisesEachHeadWithTheSharedWeight(int rows, int allocated, int heads, int width) {
+        SplittableRandom rnd = new SplittableRandom(heads * 1000L + width);
+        int cols = heads * width;
+        float[] x = random(rnd, allocated * cols, 3f);
+        for (int i = 0; i < width; i++) {
+            x[i] *= 100; // heads of very different scales: each must get its own RMS
+        }
+        float[] g = random(rnd, width, 1f);
+        float eps = 1e-6f;
+        Activations xa = activations("x", allocated, cols, x);
+        backend.headRmsNorm(xa, rows, heads, backend.uploadVector("g", g), eps);
+        double[] expected = new double[allocated * cols];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = x[i]; // rows past `rows` stay as they were
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int base = r * cols + h * width;
+                double ss = 0;
+                for (int c = 0; c < width; c++) {
+                    ss += (double) x[base + c] * x[base + c];
+                }
+                double inv = 1 / Math.sqrt(ss / width + eps);
+                for (int c = 0; c < width; c++) {
+                    expected[base + c] = x[base + c] * inv * g[c];
+                }
+            }
+        }
+        float[] got = read(xa, allocated);
+        // Relative to each head's own scale: one loud head must not hide an error in a quiet one.
+        for (int r = 0; r < allocated; r++) {
+            for (int h = 0; h < heads; h++) {
+                int base = r * cols + h * width;
+                assertClose(Arrays.copyOfRange(expected, base, base + width), Arrays.copyOfRange(got, base, base + width));
+            }
+        }
+    }
+
+    @Test
+    void headRmsNormRefusesHeadsThatDoNotFitTheRow() {
+        Activations xa = backend.allocateActivations("x", 2, 12);
+        DeviceVector four = backend.uploadVector("g4", filled(4, 1f));
+        assertThrows(IllegalArgumentException.class, () -> backend.headRmsNorm(xa, 2, 5, four, 1e-6f));
+        assertThrows(IllegalArgumentException.class, () -> backend.headRmsNorm(xa, 2, 2, four, 1e-6f));
+        assertThrows(IllegalArgumentException.class, () -> backend.headRmsNorm(xa, 3, 3, four, 1e-6f));
+        backend.headRmsNorm(xa, 2, 3, four, 1e-6f); // 3 heads of 4: fits
+    }
+
     @Test
     void addBiasSwigluAddAndCopyRows() {
         int rows = 3, cols = 37;

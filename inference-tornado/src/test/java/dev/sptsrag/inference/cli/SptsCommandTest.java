@@ -38,7 +38,7 @@ class SptsCommandTest {
         Run r = run("info", ParityFixture.load("qwen2-bias-tied").folder().toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("QWEN2"), r.out());
-        assertTrue(r.out().contains("QKV bias true, tied embeddings true"), r.out());
+        assertTrue(r.out().contains("QKV bias true, tied embeddings true, QK norm false"), r.out());
         assertTrue(r.out().contains("pre-tokenizer qwen2"), r.out());
         assertTrue(r.out().contains("KV cache"), r.out());
     }

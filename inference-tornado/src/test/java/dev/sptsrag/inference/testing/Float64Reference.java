@@ -31,7 +31,7 @@ public final class Float64Reference {
     private final double[][] output;
     private final double[] invFreq;
 
-    private static final int ATTN_NORM = 0, FFN_NORM = 1, BQ = 2, BK = 3, BV = 4;
+    private static final int ATTN_NORM = 0, FFN_NORM = 1, BQ = 2, BK = 3, BV = 4, QN = 5, KN = 6;
 
     private final double[][][][] matrices; // [layer][q,k,v,o,gate,up,down][row][col]
 
@@ -47,7 +47,9 @@ public final class Float64Reference {
             layers[l] = new double[][] {vector(lw.attentionNorm()), vector(lw.ffnNorm()),
                     lw.queryBias() == null ? null : vector(lw.queryBias()),
                     lw.keyBias() == null ? null : vector(lw.keyBias()),
-                    lw.valueBias() == null ? null : vector(lw.valueBias())};
+                    lw.valueBias() == null ? null : vector(lw.valueBias()),
+                    lw.queryNorm() == null ? null : vector(lw.queryNorm()),
+                    lw.keyNorm() == null ? null : vector(lw.keyNorm())};
             matrices[l] = new double[][][] {matrix(lw.query()), matrix(lw.key()), matrix(lw.value()),
                     matrix(lw.output()), matrix(lw.gate()), matrix(lw.up()), matrix(lw.down())};
         }
@@ -89,8 +91,8 @@ public final class Float64Reference {
             double[][] q = new double[n][], k = new double[n][], v = new double[n][];
             for (int t = 0; t < n; t++) {
                 double[] h = rmsNorm(x[t], layers[l][ATTN_NORM]);
-                q[t] = add(mul(m[0], h), layers[l][BQ]);
-                k[t] = add(mul(m[1], h), layers[l][BK]);
+                q[t] = query(l, h);
+                k[t] = key(l, h);
                 v[t] = add(mul(m[2], h), layers[l][BV]);
                 rope(q[t], c.headCount(), t);
                 rope(k[t], c.kvHeadCount(), t);
@@ -199,7 +201,7 @@ public final class Float64Reference {
             double[][] h = new double[nc][], k = new double[nc][];
             for (int i = 0; i < nc; i++) {
                 h[i] = rmsNorm(x[cand[i]], layers[l][ATTN_NORM]);
-                k[i] = add(mul(m[1], h[i]), layers[l][BK]);
+                k[i] = key(l, h[i]);
                 rope(k[i], c.kvHeadCount(), cand[i]);
             }
             // The last token's attention over every candidate, computed in every layer (cheap here): layer l's
@@ -208,7 +210,7 @@ public final class Float64Reference {
             boolean previousLayer = b.criterion() == SelectionCriterion.PREVIOUS_LAYER;
             double[] scores = null;
             {
-                double[] q = add(mul(m[0], h[nc - 1]), layers[l][BQ]);
+                double[] q = query(l, h[nc - 1]);
                 int qp = cand[nc - 1];
                 rope(q, c.headCount(), qp);
                 scores = new double[nc];
@@ -243,7 +245,7 @@ public final class Float64Reference {
             List<double[][]> layerKv = new ArrayList<>();
             double[][] q = new double[nc][];
             for (int a : active) {
-                q[a] = add(mul(m[0], h[a]), layers[l][BQ]);
+                q[a] = query(l, h[a]);
                 rope(q[a], c.headCount(), cand[a]);
                 double[] v = add(mul(m[2], h[a]), layers[l][BV]);
                 layerKv.add(new double[][] {{cand[a]}, k[a], v});
@@ -285,8 +287,8 @@ public final class Float64Reference {
             for (int l = 0; l < c.layerCount(); l++) {
                 double[][][] m = matrices[l];
                 double[] h = rmsNorm(xt, layers[l][ATTN_NORM]);
-                double[] q = add(mul(m[0], h), layers[l][BQ]);
-                double[] k = add(mul(m[1], h), layers[l][BK]);
+                double[] q = query(l, h);
+                double[] k = key(l, h);
                 double[] v = add(mul(m[2], h), layers[l][BV]);
                 rope(q, c.headCount(), pos);
                 rope(k, c.kvHeadCount(), pos);
@@ -399,6 +401,29 @@ public final class Float64Reference {
         for (int i = 0; i < x.length; i++) {
             x[i] += d[i];
         }
+    }
+
+    /** The query of layer {@code l} for the normed input {@code h}: projection, bias, per-head norm (before RoPE). */
+    private double[] query(int l, double[] h) {
+        return headNorms(add(mul(matrices[l][0], h), layers[l][BQ]), layers[l][QN]);
+    }
+
+    /** As {@link #query} for the key. */
+    private double[] key(int l, double[] h) {
+        return headNorms(add(mul(matrices[l][1], h), layers[l][BK]), layers[l][KN]);
+    }
+
+    /** Each head of {@code vec} RMS-normalised with the shared weight {@code w}; unchanged when {@code w} is null. */
+    private double[] headNorms(double[] vec, double[] w) {
+        if (w == null) {
+            return vec;
+        }
+        double[] out = new double[vec.length];
+        for (int base = 0; base < vec.length; base += w.length) {
+            double[] head = rmsNorm(java.util.Arrays.copyOfRange(vec, base, base + w.length), w);
+            System.arraycopy(head, 0, out, base, w.length);
+        }
+        return out;
     }
 
     private void rope(double[] vec, int heads, int pos) {

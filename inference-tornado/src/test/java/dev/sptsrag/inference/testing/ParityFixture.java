@@ -2,6 +2,8 @@ package dev.sptsrag.inference.testing;
 
 import dev.sptsrag.inference.json.Json;
 import dev.sptsrag.inference.json.JsonValues;
+import dev.sptsrag.inference.model.ModelConfig;
+import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A tiny Hugging Face model saved by tools/fixtures/make_reference_fixtures.py with transformers,
@@ -20,7 +23,37 @@ import java.util.Map;
 public record ParityFixture(String name, Path folder, int[] sequence, int promptLength, int vocabSize,
                             float[][] logits, int[] argmax) {
 
-    public static final List<String> NAMES = List.of("llama-gqa-rope3", "qwen2-bias-tied", "mistral-window");
+    /** Every fixture folder under {@code parity/} (one with a {@code reference.json}), by name. */
+    public static final List<String> NAMES = discover();
+
+    /**
+     * Whether the engine's forward pass runs every op of {@code config}'s layer. Qwen3's per-head query/key
+     * norm waits for the decoder block: until it is wired, engine comparisons of such fixtures are
+     * skipped (their float64 reference still runs). Delete this with the wiring.
+     */
+    public static boolean engineRunsLayerOf(ModelConfig config) {
+        return !config.qkNorm();
+    }
+
+    /** Skips the calling test where {@link #engineRunsLayerOf} is false. */
+    public static void assumeEngineRunsLayerOf(ModelConfig config) {
+        Assumptions.assumeTrue(engineRunsLayerOf(config),
+                config.name() + ": QK-norm is not wired into the forward pass yet");
+    }
+
+    private static List<String> discover() {
+        try {
+            Path root = Path.of(ParityFixture.class.getResource("/parity").toURI());
+            try (Stream<Path> dirs = Files.list(root)) {
+                return dirs.filter(d -> Files.isRegularFile(d.resolve("reference.json")))
+                        .map(d -> d.getFileName().toString()).sorted().toList();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     public static ParityFixture load(String name) {
         try {

@@ -5,6 +5,7 @@ import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceMatrix;
 import dev.sptsrag.inference.backend.DeviceVector;
+import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
@@ -147,6 +148,21 @@ public final class CpuBackend implements Backend {
         rmsNorm.cols = in.cols();
         rmsNorm.eps = eps;
         team.run(rmsNorm, rows, 8);
+    }
+
+    @Override
+    public void headRmsNorm(Activations x, int rows, int headCount, DeviceVector weight, float eps) {
+        CpuActivations a = (CpuActivations) x;
+        checkRows(a, rows);
+        int width = HeadNormShape.headWidth(a, headCount, weight);
+        // Rows are contiguous, so the heads of `rows` rows are rows * headCount consecutive rows one head
+        // wide: the row kernel serves as it is, with the very same arithmetic.
+        rmsNorm.x = a.data();
+        rmsNorm.out = a.data();
+        rmsNorm.weight = ((CpuVector) weight).values();
+        rmsNorm.cols = width;
+        rmsNorm.eps = eps;
+        team.run(rmsNorm, rows * headCount, 8 * headCount);
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceMatrix;
 import dev.sptsrag.inference.backend.DeviceVector;
+import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
@@ -292,6 +293,18 @@ public final class CudaBackend implements Backend {
         Matrix32 o = rows(out, rows);
         kernels.rmsNorm(in.ptr, ((Vector) weight).ptr(), o.ptr, rows, in.cols, eps);
         o.version++;
+    }
+
+    @Override
+    public void headRmsNorm(Activations x, int rows, int headCount, DeviceVector weight, float eps) {
+        device.bind();
+        Matrix32 a = rows(x, rows);
+        int width = HeadNormShape.headWidth(a, headCount, weight);
+        if (rows == 0) {
+            return;
+        }
+        kernels.headRmsNorm(a.ptr, ((Vector) weight).ptr(), rows, headCount, width, eps);
+        a.version++;
     }
 
     @Override

@@ -9,6 +9,7 @@ enum CudaKernel {
     CONVERT_F32_TO_BF16("convert_f32_to_bf16", 3, "elementwise.cu"),
     EMBED_ROWS("embed_rows", 5, "elementwise.cu"),
     RMS_NORM("rms_norm", 6, "elementwise.cu"),
+    HEAD_RMS_NORM("head_rms_norm", 6, "elementwise.cu"),
     ADD_BIAS("add_bias", 4, "elementwise.cu"),
     ROPE("rope", 7, "elementwise.cu"),
     SWIGLU("swiglu", 4, "elementwise.cu"),

@@ -100,6 +100,14 @@ final class CudaKernels implements AutoCloseable {
         launch(k(CudaKernel.RMS_NORM), rows, 1, 1, BLOCK);
     }
 
+    /** One warp per head, four heads per block (the kernel's comment says why). */
+    void headRmsNorm(long x, long weight, int rows, int heads, int width, float eps) {
+        k(CudaKernel.HEAD_RMS_NORM).args().setPointer(0, x).setPointer(1, weight).setInt(2, rows).setInt(3, heads)
+                .setInt(4, width).setFloat(5, eps);
+        long warps = (long) rows * heads;
+        launch(k(CudaKernel.HEAD_RMS_NORM), Math.toIntExact((warps + 3) / 4), 1, 1, 128);
+    }
+
     void addBias(long x, long bias, int rows, int cols) {
         k(CudaKernel.ADD_BIAS).args().setPointer(0, x).setPointer(1, bias).setInt(2, rows).setInt(3, cols);
         launch(k(CudaKernel.ADD_BIAS), gridFor((long) rows * cols), 1, 1, BLOCK);

@@ -1,7 +1,7 @@
-// CUDA device kernels of the inference engine (Llama / Qwen2 / Mistral decoder), split by topic:
-// common.cuh (constants and helpers every kernel uses), elementwise.cu (conversions, norms, RoPE,
-// SwiGLU, KV store), attention.cu (reference, decode and tensor-core prefill attention), sampling.cu
-// (argmax, top-k), spts.cu (token subsets: gather/scatter, the probe, LTP selection).
+// CUDA device kernels of the inference engine (Llama / Qwen2 / Qwen3 / Mistral decoder), split by
+// topic: common.cuh (constants and helpers every kernel uses), elementwise.cu (conversions, norms,
+// RoPE, SwiGLU, KV store), attention.cu (reference, decode and tensor-core prefill attention),
+// sampling.cu (argmax, top-k), spts.cu (token subsets: gather/scatter, the probe, LTP selection).
 //
 // The backend joins the files in that order into one source (CudaKernels.SOURCES), compiled at run
 // time by NVRTC with

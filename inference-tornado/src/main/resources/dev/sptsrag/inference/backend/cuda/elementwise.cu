@@ -58,6 +58,26 @@ extern "C" __global__ void rms_norm_bf16(const float* x, const float* weight, un
     for (int c = threadIdx.x; c < cols; c += blockDim.x) orow[c] = f32_to_bf16(xr[c] * inv * weight[c]);
 }
 
+// In place, each head of each row: x[r][h*width + c] = x[r][h*width + c] / rms(head) * weight[c], one
+// weight of head width shared by every head (Qwen3's query/key norm). A head is one warp's work: heads
+// are short (64..256), so a block per head would leave most of its threads idle. The arithmetic is
+// rms_norm's on a row one head wide (fmaf squares, sum / width, 1/sqrtf(mean + eps), x * inv * w).
+// Launch: grid = ceil(rows * heads / 4), block = 128 (4 warps, one head each), no shared memory.
+extern "C" __global__ void head_rms_norm(float* x, const float* weight, int rows, int heads, int width, float eps) {
+    const long long head = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (head >= (long long)rows * heads) return; // the whole warp leaves together: warp_sum stays full
+    const int lane = threadIdx.x & 31;
+    float* xh = x + head * width; // rows are contiguous: head k of row r is the (r * heads + k)-th head
+    float s = 0.0f;
+    for (int c = lane; c < width; c += 32) {
+        const float v = xh[c];
+        s = fmaf(v, v, s);
+    }
+    s = warp_sum(s);
+    const float inv = 1.0f / sqrtf(s / (float)width + eps);
+    for (int c = lane; c < width; c += 32) xh[c] = xh[c] * inv * weight[c];
+}
+
 // x[r][c] += bias[c]. Launch: grid-stride over rows*cols, block 256, no shared memory.
 extern "C" __global__ void add_bias(float* x, const float* bias, int rows, int cols) {
     const long long n = (long long)rows * cols;
