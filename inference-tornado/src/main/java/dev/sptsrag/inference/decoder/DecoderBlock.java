@@ -14,7 +14,8 @@ import dev.sptsrag.inference.model.ModelConfig;
  *
  * <pre>
  *   h = rmsnorm(x[R])                                       normaliseForAttention
- *   q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv);  rope(q, k) project… (any subset of q, k, v)
+ *   q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv)            project… (any subset of q, k, v)
+ *   q, k = headnorm(q), headnorm(k)  (QK-norm families);  rope(q, k)
  *   cache_l += (k, v);  a = attention(q, cache_l)           attend
  *   x[R] += a·Wo                                            addAttentionOutput
  *   h = rmsnorm(x[R]);  x[R] += (silu(h·Wgate) * (h·Wup))·Wdown   normaliseForFfn, addFfn
@@ -83,10 +84,10 @@ public final class DecoderBlock {
     }
 
     /**
-     * The one place where queries, keys and values are made: product, bias, then RoPE on q and k; a null
-     * destination is not computed. Every path goes through here (the dense pass, SPTS's active rows and its
-     * probe's single query), so a model family that changes this step changes it here only — e.g. Qwen3's
-     * QK-norm, a per-head RMSNorm of q and k, goes between the biases and the rotations.
+     * The one place where queries, keys and values are made: product, bias, the per-head norm of q and k
+     * where the family has one (Qwen3's QK-norm), then RoPE on q and k; a null destination is not computed.
+     * Every path goes through here (the dense pass, SPTS's active rows and its probe's single query), so a
+     * model family that changes this step changes it here only.
      *
      * <p>All products come first, then the biases, then the rotations: the order both passes always had (Q, K
      * and V read one input, which a GPU backend converts once for the three), and the float results of
@@ -107,11 +108,19 @@ public final class DecoderBlock {
         addBias(q, n, w.queryBias());
         addBias(k, n, w.keyBias());
         addBias(v, n, w.valueBias());
+        headNorm(q, n, config.headCount(), w.queryNorm());
+        headNorm(k, n, config.kvHeadCount(), w.keyNorm());
         if (q != null) {
             backend.rope(q, n, config.headCount(), model.rotary(), rows.positions());
         }
         if (k != null) {
             backend.rope(k, n, config.kvHeadCount(), model.rotary(), rows.positions());
+        }
+    }
+
+    private void headNorm(Activations dst, int rows, int heads, DeviceVector weight) {
+        if (dst != null && weight != null) {
+            backend.headRmsNorm(dst, rows, heads, weight, config.normEps());
         }
     }
 

@@ -17,9 +17,13 @@ import java.util.function.IntConsumer;
 /** A model's weights resident on one backend, by role, plus the per-model tables ops need. */
 public final class DeviceModel {
 
-    /** One block's weights on the device; biases are null when the model has none. */
+    /**
+     * One block's weights on the device; biases are null when the model has none, and so are the per-head
+     * query and key norms (Qwen3's QK-norm, one head wide).
+     */
     public record Layer(DeviceVector attentionNorm, DeviceMatrix query, DeviceMatrix key, DeviceMatrix value,
                         DeviceMatrix output, DeviceVector queryBias, DeviceVector keyBias, DeviceVector valueBias,
+                        DeviceVector queryNorm, DeviceVector keyNorm,
                         DeviceVector ffnNorm, DeviceMatrix gate, DeviceMatrix up, DeviceMatrix down) {
     }
 
@@ -60,6 +64,8 @@ public final class DeviceModel {
                     w.queryBias() == null ? null : backend.uploadVector(w.queryBias()),
                     w.keyBias() == null ? null : backend.uploadVector(w.keyBias()),
                     w.valueBias() == null ? null : backend.uploadVector(w.valueBias()),
+                    w.queryNorm() == null ? null : backend.uploadVector(w.queryNorm()),
+                    w.keyNorm() == null ? null : backend.uploadVector(w.keyNorm()),
                     backend.uploadVector(w.ffnNorm()),
                     backend.uploadMatrix(w.gate()), backend.uploadMatrix(w.up()), backend.uploadMatrix(w.down())));
             if (progress != null) {

@@ -21,8 +21,9 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activat
         long perLayer = backend.matrixBytes(c.queryDim(), hidden) + 2 * backend.matrixBytes(c.kvDim(), hidden)
                 + backend.matrixBytes(hidden, c.queryDim()) + 2 * backend.matrixBytes(c.intermediateSize(), hidden)
                 + backend.matrixBytes(hidden, c.intermediateSize());
-        // Norm scales and biases are float32 vectors; small, but counted.
-        long vectors = 4L * (2 * hidden + (c.qkvBias() ? c.queryDim() + 2L * c.kvDim() : 0));
+        // Norm scales, biases and per-head query/key norms are float32 vectors; small, but counted.
+        long vectors = 4L * (2 * hidden + (c.qkvBias() ? c.queryDim() + 2L * c.kvDim() : 0)
+                + (c.qkNorm() ? 2L * c.headDim() : 0));
         weights += (perLayer + vectors) * c.layerCount() + 4L * hidden;
 
         long kv = backend.kvCacheLayerBytes(context, c.kvDim()) * c.layerCount();

@@ -3,7 +3,6 @@ package dev.sptsrag.inference.spts;
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.json.Json;
 import dev.sptsrag.inference.json.JsonValues;
-import dev.sptsrag.inference.model.Architecture;
 import dev.sptsrag.inference.model.ModelConfig;
 
 import java.util.Arrays;
@@ -159,7 +158,7 @@ public record SkipBudget(SkipMode mode, int startLayer, int[] boundaries, int[] 
             return OFF;
         }
         if (family.equals("default")) {
-            family = config.architecture() == Architecture.QWEN2 ? "qwen" : "llama";
+            family = config.architecture().skipPresetFamily();
         }
         SkipBudget base = switch (family) {
             case "llama" -> LLAMA_3_1_8B.scaledTo(PAPER_DEPTHS.get(family), config.layerCount());

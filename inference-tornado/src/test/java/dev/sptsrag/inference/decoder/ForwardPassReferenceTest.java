@@ -16,14 +16,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CPU engine against the independent float64 reference on synthetic models that cover GQA with
- * llama3 RoPE scaling, QKV bias with tied embeddings, and a sliding window shorter than the sequence.
+ * llama3 RoPE scaling, QKV bias with tied embeddings, a sliding window shorter than the sequence, and
+ * per-head query/key norms (QK-norm) with a head width other than hidden / heads.
  * The sequence is fed as uneven prefill chunks and then token by token, so batched prefill, the KV
  * cache and decode are all checked at every position.
  */
 class ForwardPassReferenceTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama", "tiny-qwen2", "tiny-mistral"})
+    @ValueSource(strings = {"tiny-llama", "tiny-qwen2", "tiny-mistral", "tiny-qwen3"})
     void everyPositionMatchesTheFloat64Reference(String preset) {
         ModelConfig config = ModelPresets.get(preset);
         int n = 50;

@@ -33,7 +33,6 @@ class HuggingFaceParityTest {
         try (HuggingFaceModelFolder folder = HuggingFaceModelFolder.open(fx.folder());
              CpuBackend backend = new CpuBackend(2)) {
             ModelConfig config = HuggingFaceConfigReader.read(folder.config(), name, name);
-            ParityFixture.assumeEngineRunsLayerOf(config);
             ModelWeights weights = ModelWeights.load(config, folder, TensorNaming.HUGGING_FACE);
             ForwardPass pass = new ForwardPass(DeviceModel.upload(config, weights, backend, null), 32);
             KvCache cache = new KvCache(config, backend, 128);

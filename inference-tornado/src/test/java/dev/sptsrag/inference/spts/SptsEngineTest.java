@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SptsEngineTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama", "tiny-qwen2", "tiny-mistral"})
+    @ValueSource(strings = {"tiny-llama", "tiny-qwen2", "tiny-mistral", "tiny-qwen3"})
     void aBudgetCoveringEveryTokenIsBitForBitTheFullPass(String preset) {
         try (LoadedModel m = LoadedModel.synthetic(preset, 3); CpuBackend backend = new CpuBackend(2)) {
             ModelConfig c = m.config();
@@ -81,7 +81,7 @@ class SptsEngineTest {
 
     /** With and without spans (the pooled probe scores of {@code SkipBudget.spanTokens}). */
     @ParameterizedTest
-    @CsvSource({"tiny-llama, 0", "tiny-qwen2, 0", "tiny-mistral, 0", "tiny-llama, 6", "tiny-mistral, 6"})
+    @CsvSource({"tiny-llama, 0", "tiny-qwen2, 0", "tiny-mistral, 0", "tiny-qwen3, 0", "tiny-llama, 6", "tiny-mistral, 6"})
     void engineAgreesWithTheFloat64SptsReference(String preset, int span) {
         try (LoadedModel m = LoadedModel.synthetic(preset, 5)) {
             ModelConfig c = m.config();

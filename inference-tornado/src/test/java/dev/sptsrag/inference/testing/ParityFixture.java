@@ -2,8 +2,6 @@ package dev.sptsrag.inference.testing;
 
 import dev.sptsrag.inference.json.Json;
 import dev.sptsrag.inference.json.JsonValues;
-import dev.sptsrag.inference.model.ModelConfig;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,21 +23,6 @@ public record ParityFixture(String name, Path folder, int[] sequence, int prompt
 
     /** Every fixture folder under {@code parity/} (one with a {@code reference.json}), by name. */
     public static final List<String> NAMES = discover();
-
-    /**
-     * Whether the engine's forward pass runs every op of {@code config}'s layer. Qwen3's per-head query/key
-     * norm waits for the decoder block: until it is wired, engine comparisons of such fixtures are
-     * skipped (their float64 reference still runs). Delete this with the wiring.
-     */
-    public static boolean engineRunsLayerOf(ModelConfig config) {
-        return !config.qkNorm();
-    }
-
-    /** Skips the calling test where {@link #engineRunsLayerOf} is false. */
-    public static void assumeEngineRunsLayerOf(ModelConfig config) {
-        Assumptions.assumeTrue(engineRunsLayerOf(config),
-                config.name() + ": QK-norm is not wired into the forward pass yet");
-    }
 
     private static List<String> discover() {
         try {

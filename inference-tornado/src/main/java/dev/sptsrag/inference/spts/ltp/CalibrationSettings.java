@@ -42,13 +42,14 @@ public record CalibrationSettings(int channels, int rank, double rho, ProxyVaria
     }
 
     /**
-     * The paper's (D_low, r) scaled to {@code config}: the Qwen-2.5-7B fractions for Qwen2 models, the
-     * Llama-3.1-8B ones otherwise, rounded to multiples of 32 (so both paper models get exactly their
-     * published values), at least 64 channels and rank 32, at most the model's widths. ρ = 0.2, with the
+     * The paper's (D_low, r) scaled to {@code config}: the Qwen-2.5-7B fractions for the Qwen families, the
+     * Llama-3.1-8B ones otherwise (the family's {@link Architecture#skipPresetFamily}), rounded to multiples
+     * of 32 (so both paper models get exactly their published values), at least 64 channels and rank 32, at
+     * most the model's widths. ρ = 0.2, with the
      * down projection, oversampling 10, two subspace iterations, 2 GiB of saliency heaps.
      */
     public static CalibrationSettings paperDefaults(ModelConfig config) {
-        boolean qwen = config.architecture() == Architecture.QWEN2;
+        boolean qwen = config.architecture().skipPresetFamily().equals("qwen");
         int channels = Math.min(config.intermediateSize(),
                 Math.max(MIN_CHANNELS, round32(config.intermediateSize() * (qwen ? QWEN_CHANNELS : LLAMA_CHANNELS))));
         int rank = Math.min(Math.min(channels, config.hiddenSize()),
