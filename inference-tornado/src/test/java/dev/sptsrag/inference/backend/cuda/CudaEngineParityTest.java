@@ -171,6 +171,15 @@ class CudaEngineParityTest {
         }
     }
 
+    /** Qwen3's per-head query/key norm on the GPU (head width 32: the generic attention kernel). */
+    @Test
+    void qkNormFamily() {
+        try (LoadedModel model = LoadedModel.synthetic("tiny-qwen3", 7, GgmlType.BF16)) {
+            int[] tokens = new SplittableRandom(3).ints(200, 0, model.config().vocabSize()).toArray();
+            compare("tiny-qwen3", model.config(), model.weights(), null, tokens, 64);
+        }
+    }
+
     private static void compare(String name, ModelConfig config, ModelWeights weights, Tokenizer tokenizer,
                                 int[] tokens, int batch) {
         int vocab = config.vocabSize();

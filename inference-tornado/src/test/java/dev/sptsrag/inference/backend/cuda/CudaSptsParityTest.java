@@ -37,7 +37,7 @@ class CudaSptsParityTest {
     static final double MIN_OVERLAP = 0.9;
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral"})
+    @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral", "tiny-qwen3"})
     void gpuSptsMatchesCpuSpts(String preset) {
         compare(preset, false);
     }
@@ -47,7 +47,7 @@ class CudaSptsParityTest {
      * and chooses the FFN rows on the device (fused proxy GEMMs, select_top_rows), the CPU on the host.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral"})
+    @ValueSource(strings = {"tiny-llama-hd128", "tiny-qwen2-hd64", "tiny-llama", "tiny-mistral", "tiny-qwen3"})
     void gpuSptsWithLtpMatchesCpuSpts(String preset) {
         compare(preset, true);
     }
