@@ -1,7 +1,7 @@
 package dev.sptsrag.service;
 
 import dev.sptsrag.inference.convert.GgufConverter;
-import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.tensor.GgmlType;
 
 import java.io.IOException;
 import java.io.InputStream;

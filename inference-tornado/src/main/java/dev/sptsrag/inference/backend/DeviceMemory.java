@@ -1,6 +1,6 @@
 package dev.sptsrag.inference.backend;
 
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 /**
  * A backend's memory and transfers: weights placed once, activation and KV buffers allocated up front,

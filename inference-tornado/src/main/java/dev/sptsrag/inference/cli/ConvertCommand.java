@@ -1,12 +1,12 @@
 package dev.sptsrag.inference.cli;
 
 import dev.sptsrag.inference.convert.GgufConverter;
-import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.tensor.GgmlType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;

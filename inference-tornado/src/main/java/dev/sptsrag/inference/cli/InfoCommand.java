@@ -1,18 +1,18 @@
 package dev.sptsrag.inference.cli;
 
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.gguf.GgufArray;
 import dev.sptsrag.inference.gguf.GgufFile;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelConfig;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import dev.sptsrag.inference.tokenizer.SpecialTokens;
 import dev.sptsrag.inference.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,8 +1,8 @@
 package dev.sptsrag.inference.cli;
 
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelPresets;
+import dev.sptsrag.inference.tensor.GgmlType;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 

@@ -2,10 +2,7 @@ package dev.sptsrag.inference.convert;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.gguf.Dequantizer;
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.gguf.GgufWriter;
-import dev.sptsrag.inference.gguf.Quantizer;
 import dev.sptsrag.inference.model.Architecture;
 import dev.sptsrag.inference.model.HuggingFaceConfigReader;
 import dev.sptsrag.inference.model.LayerWeights;
@@ -14,8 +11,11 @@ import dev.sptsrag.inference.model.ModelWeights;
 import dev.sptsrag.inference.model.RopeLayout;
 import dev.sptsrag.inference.model.RopeScaling;
 import dev.sptsrag.inference.model.TensorNaming;
-import dev.sptsrag.inference.model.WeightTensor;
 import dev.sptsrag.inference.safetensors.HuggingFaceModelFolder;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.Quantizer;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import dev.sptsrag.inference.tokenizer.GgufTokenizerMetadata;
 import dev.sptsrag.inference.tokenizer.Tokenizer;
 

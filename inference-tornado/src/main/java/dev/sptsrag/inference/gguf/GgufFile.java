@@ -2,8 +2,8 @@ package dev.sptsrag.inference.gguf;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.model.TensorSource;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.TensorSource;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

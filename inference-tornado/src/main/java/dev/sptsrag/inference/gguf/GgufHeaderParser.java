@@ -2,6 +2,7 @@ package dev.sptsrag.inference.gguf;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
+import dev.sptsrag.inference.tensor.GgmlType;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.gguf;
 
+import dev.sptsrag.inference.tensor.GgmlType;
 import java.util.Arrays;
 import java.util.Objects;
 

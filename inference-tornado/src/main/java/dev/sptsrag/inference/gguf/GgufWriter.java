@@ -1,6 +1,8 @@
 package dev.sptsrag.inference.gguf;
 
 import dev.sptsrag.inference.ModelFormatException;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.Quantizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

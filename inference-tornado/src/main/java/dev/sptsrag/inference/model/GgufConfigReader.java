@@ -2,8 +2,10 @@ package dev.sptsrag.inference.model;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.gguf.Dequantizer;
 import dev.sptsrag.inference.gguf.GgufMetadata;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.TensorSource;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.util.Optional;
 

@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.model;
 
+import dev.sptsrag.inference.tensor.WeightTensor;
 /**
  * The tensors of one transformer block as stored in the file. Biases are null unless the model has
  * QKV bias; the per-head query and key norm weights ({@code [headDim]}, shared by all heads) are null

@@ -1,9 +1,9 @@
 package dev.sptsrag.inference.model;
 
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.gguf.GgufFile;
 import dev.sptsrag.inference.safetensors.HuggingFaceModelFolder;
+import dev.sptsrag.inference.tensor.GgmlType;
 import dev.sptsrag.inference.tokenizer.ChatTemplate;
 import dev.sptsrag.inference.tokenizer.Tokenizer;
 

@@ -2,6 +2,8 @@ package dev.sptsrag.inference.model;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
+import dev.sptsrag.inference.tensor.TensorSource;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,7 +1,9 @@
 package dev.sptsrag.inference.model;
 
-import dev.sptsrag.inference.gguf.GgmlType;
-import dev.sptsrag.inference.gguf.Quantizer;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.Quantizer;
+import dev.sptsrag.inference.tensor.TensorSource;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -3,8 +3,8 @@ package dev.sptsrag.inference.safetensors;
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
 import dev.sptsrag.inference.json.Json;
-import dev.sptsrag.inference.model.TensorSource;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.TensorSource;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;

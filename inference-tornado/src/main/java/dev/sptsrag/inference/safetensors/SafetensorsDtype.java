@@ -1,7 +1,7 @@
 package dev.sptsrag.inference.safetensors;
 
 import dev.sptsrag.inference.ModelFormatException;
-import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.tensor.GgmlType;
 
 /**
  * The element types a safetensors header may name, with their width in bits. Knowing the width of

@@ -2,7 +2,7 @@ package dev.sptsrag.inference.safetensors;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -1,6 +1,6 @@
 package dev.sptsrag.inference.safetensors;
 
-import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.tensor.GgmlType;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,10 +1,10 @@
 package dev.sptsrag.inference.backend;
 
-import dev.sptsrag.inference.gguf.Dequantizer;
-import dev.sptsrag.inference.gguf.GgmlType;
-import dev.sptsrag.inference.gguf.Quantizer;
 import dev.sptsrag.inference.model.RopeLayout;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.Quantizer;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

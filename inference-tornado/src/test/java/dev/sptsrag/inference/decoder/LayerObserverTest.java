@@ -1,10 +1,10 @@
 package dev.sptsrag.inference.decoder;
 
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
-import dev.sptsrag.inference.gguf.Dequantizer;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelConfig;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

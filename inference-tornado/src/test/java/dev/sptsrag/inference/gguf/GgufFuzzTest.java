@@ -4,7 +4,9 @@ import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
 import dev.sptsrag.inference.gguf.GgufLayout.Field;
 import dev.sptsrag.inference.gguf.GgufLayout.Kind;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.gguf;
 
+import dev.sptsrag.inference.tensor.GgmlType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

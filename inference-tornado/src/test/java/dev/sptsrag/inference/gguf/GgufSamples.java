@@ -1,5 +1,6 @@
 package dev.sptsrag.inference.gguf;
 
+import dev.sptsrag.inference.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Random;

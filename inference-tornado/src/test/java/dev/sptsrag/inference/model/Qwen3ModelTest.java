@@ -2,12 +2,13 @@ package dev.sptsrag.inference.model;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.convert.GgufConverter;
-import dev.sptsrag.inference.gguf.Dequantizer;
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.json.Json;
 import dev.sptsrag.inference.safetensors.HuggingFaceModelFolder;
 import dev.sptsrag.inference.safetensors.SafetensorsWriter;
 import dev.sptsrag.inference.spts.SkipBudget;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import dev.sptsrag.inference.testing.Float64Reference;
 import dev.sptsrag.inference.testing.ParityFixture;
 import org.junit.jupiter.api.Test;

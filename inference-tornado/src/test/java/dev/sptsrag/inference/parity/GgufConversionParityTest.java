@@ -1,11 +1,11 @@
 package dev.sptsrag.inference.parity;
 
+import dev.sptsrag.inference.backend.cpu.CpuBackend;
 import dev.sptsrag.inference.convert.GgufConverter;
 import dev.sptsrag.inference.engine.InferenceEngine;
-import dev.sptsrag.inference.backend.cpu.CpuBackend;
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.RopeLayout;
+import dev.sptsrag.inference.tensor.GgmlType;
 import dev.sptsrag.inference.testing.Float64Reference;
 import dev.sptsrag.inference.testing.LogitComparison;
 import dev.sptsrag.inference.testing.ParityFixture;

@@ -1,7 +1,7 @@
 package dev.sptsrag.inference.safetensors;
 
-import dev.sptsrag.inference.gguf.GgmlType;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

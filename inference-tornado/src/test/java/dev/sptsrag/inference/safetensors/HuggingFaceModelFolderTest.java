@@ -2,7 +2,7 @@ package dev.sptsrag.inference.safetensors;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

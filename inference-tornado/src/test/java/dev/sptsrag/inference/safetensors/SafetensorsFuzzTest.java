@@ -2,8 +2,8 @@ package dev.sptsrag.inference.safetensors;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.gguf.GgmlType;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,6 @@
 package dev.sptsrag.inference.safetensors;
 
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;

@@ -1,7 +1,7 @@
 package dev.sptsrag.inference.testing;
 
-import dev.sptsrag.inference.spts.SkipBudget;
 import dev.sptsrag.inference.spts.SelectionCriterion;
+import dev.sptsrag.inference.spts.SkipBudget;
 import dev.sptsrag.inference.spts.SkipMode;
 import dev.sptsrag.inference.spts.SkipPlan;
 import java.util.ArrayList;
@@ -12,7 +12,7 @@ import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
 import dev.sptsrag.inference.model.RopeLayout;
 import dev.sptsrag.inference.model.RopeScaling;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

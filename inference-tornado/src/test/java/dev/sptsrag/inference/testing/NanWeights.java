@@ -1,9 +1,9 @@
 package dev.sptsrag.inference.testing;
 
 import dev.sptsrag.inference.convert.GgufConverter;
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.gguf.GgufFile;
 import dev.sptsrag.inference.gguf.GgufTensorInfo;
+import dev.sptsrag.inference.tensor.GgmlType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

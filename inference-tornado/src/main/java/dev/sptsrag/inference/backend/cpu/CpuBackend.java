@@ -10,9 +10,9 @@ import dev.sptsrag.inference.backend.KvCacheLayer;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
 import dev.sptsrag.inference.backend.TopSelector;
-import dev.sptsrag.inference.gguf.Dequantizer;
-import dev.sptsrag.inference.gguf.GgmlType;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

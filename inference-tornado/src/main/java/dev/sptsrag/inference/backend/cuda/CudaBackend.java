@@ -12,14 +12,14 @@ import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
 import dev.sptsrag.inference.backend.TopSelector;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.KvLayer;
-import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix32;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Rotary;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Vector;
-import dev.sptsrag.inference.gguf.Dequantizer;
-import dev.sptsrag.inference.gguf.GgmlType;
 import dev.sptsrag.inference.model.RopeLayout;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

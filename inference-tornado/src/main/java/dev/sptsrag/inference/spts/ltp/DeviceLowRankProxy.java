@@ -3,8 +3,8 @@ package dev.sptsrag.inference.spts.ltp;
 import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceMatrix;
-import dev.sptsrag.inference.gguf.GgmlType;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.GgmlType;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

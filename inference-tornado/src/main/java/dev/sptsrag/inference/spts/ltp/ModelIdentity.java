@@ -3,7 +3,7 @@ package dev.sptsrag.inference.spts.ltp;
 import dev.sptsrag.inference.model.LayerWeights;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.WeightTensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -5,10 +5,10 @@ import dev.sptsrag.inference.decoder.DeviceModel;
 import dev.sptsrag.inference.decoder.ForwardPass;
 import dev.sptsrag.inference.decoder.KvCache;
 import dev.sptsrag.inference.decoder.LayerObserver;
-import dev.sptsrag.inference.gguf.Dequantizer;
 import dev.sptsrag.inference.model.LayerWeights;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelWeights;
+import dev.sptsrag.inference.tensor.Dequantizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -97,7 +97,7 @@ class ProxyCalibratorTest {
             }
             // The kept down columns are W_down's columns of the kept channels.
             float[] row = new float[c.intermediateSize()];
-            dev.sptsrag.inference.gguf.Dequantizer.dequantizeRow(m.weights().layers().get(1).down(), 5, row, 0);
+            dev.sptsrag.inference.tensor.Dequantizer.dequantizeRow(m.weights().layers().get(1).down(), 5, row, 0);
             int[] kept = together.layer(1).channels();
             for (int i = 0; i < kept.length; i++) {
                 assertEquals(row[kept[i]], together.layer(1).down()[5 * kept.length + i]);

@@ -4,12 +4,12 @@ import dev.sptsrag.inference.backend.cpu.CpuBackend;
 import dev.sptsrag.inference.decoder.DeviceModel;
 import dev.sptsrag.inference.decoder.ForwardPass;
 import dev.sptsrag.inference.decoder.KvCache;
-import dev.sptsrag.inference.gguf.Dequantizer;
 import dev.sptsrag.inference.model.LayerWeights;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelConfig;
 import dev.sptsrag.inference.model.ModelPresets;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.Dequantizer;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.sptsrag.inference.model;
+package dev.sptsrag.inference.tensor;
 
 import java.util.Optional;
 import java.util.Set;

@@ -1,10 +1,11 @@
-package dev.sptsrag.inference.gguf;
+package dev.sptsrag.inference.tensor;
 
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class QuantizerTest {
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private static final Random RANDOM = new Random(0x51_7A_2025L);
 
     private static MemorySegment encode(GgmlType type, float[] x) {
@@ -105,7 +108,7 @@ class QuantizerTest {
                 amax = Math.max(amax, Math.abs(v));
             }
             float d = amax / 127;
-            float stored = Float.float16ToFloat(b.get(GgufCursor.U16, 0));
+            float stored = Float.float16ToFloat(b.get(U16, 0));
             assertEquals(Float.float16ToFloat(Float.floatToFloat16(d)), stored, "d = max|x| / 127 as F16");
             float[] y = new float[32];
             Dequantizer.dequantize(GgmlType.Q8_0, b, 0, y, 0, 32);
@@ -128,7 +131,7 @@ class QuantizerTest {
             x[i] = i - 16; // max |x| = 16: d = 16/127, q = round(x * 127 / 16)
         }
         MemorySegment b = encode(GgmlType.Q8_0, x);
-        assertEquals(Float.floatToFloat16(16f / 127), b.get(GgufCursor.U16, 0));
+        assertEquals(Float.floatToFloat16(16f / 127), b.get(U16, 0));
         int[] expected = new int[32];
         for (int i = 0; i < 32; i++) {
             double exact = (i - 16) * 127.0 / 16;
@@ -163,7 +166,7 @@ class QuantizerTest {
                 }
             }
             float d = x[extremeAt] / -8;
-            float stored = Float.float16ToFloat(b.get(GgufCursor.U16, 0));
+            float stored = Float.float16ToFloat(b.get(U16, 0));
             assertEquals(Float.float16ToFloat(Float.floatToFloat16(d)), stored);
             float[] y = new float[32];
             Dequantizer.dequantize(GgmlType.Q4_0, b, 0, y, 0, 32);

@@ -1,7 +1,8 @@
-package dev.sptsrag.inference.gguf;
+package dev.sptsrag.inference.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -10,8 +11,8 @@ import java.util.Objects;
  * reference path would produce). The inverse is {@link Dequantizer}.
  */
 public final class Quantizer {
-    private static final ValueLayout.OfShort U16 = GgufCursor.U16;
-    private static final ValueLayout.OfFloat F32 = GgufCursor.F32;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Quantizer() {
     }

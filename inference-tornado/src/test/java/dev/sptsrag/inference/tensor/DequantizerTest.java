@@ -1,7 +1,7 @@
-package dev.sptsrag.inference.gguf;
+package dev.sptsrag.inference.tensor;
 
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.model.WeightTensor;
+import dev.sptsrag.inference.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;

@@ -1,6 +1,6 @@
-package dev.sptsrag.inference.model;
+package dev.sptsrag.inference.tensor;
 
-import dev.sptsrag.inference.gguf.GgmlType;
+import dev.sptsrag.inference.tensor.GgmlType;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.sptsrag.inference.gguf;
+package dev.sptsrag.inference.tensor;
 
 import dev.sptsrag.inference.ModelFormatException;
 import dev.sptsrag.inference.UnsupportedModelException;

@@ -1,10 +1,10 @@
-package dev.sptsrag.inference.gguf;
+package dev.sptsrag.inference.tensor;
 
 import dev.sptsrag.inference.UnsupportedModelException;
-import dev.sptsrag.inference.model.WeightTensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -17,9 +17,9 @@ import java.util.Objects;
  */
 public final class Dequantizer {
     private static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
-    private static final ValueLayout.OfShort U16 = GgufCursor.U16;
-    private static final ValueLayout.OfInt U32 = GgufCursor.U32;
-    private static final ValueLayout.OfFloat F32 = GgufCursor.F32;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Elements per K-quant super-block. */
     private static final int QK_K = 256;
