@@ -24,6 +24,20 @@ public interface Backend extends DeviceMemory, DecoderOps, RowSubsetOps, Samplin
     /** What it runs on, for logs and {@code info} (device name, threads, memory). */
     String description();
 
+    /**
+     * Whether this backend has {@code op}; where not, callers take the fallback {@link OptionalOp} names
+     * (and the op itself refuses). A backend that has them all says so for each.
+     */
+    default boolean supports(OptionalOp op) {
+        return false;
+    }
+
+    /** The refusal of an optional op a backend lacks, naming both. */
+    static UnsupportedOperationException lacks(Object backend, OptionalOp op) {
+        String name = backend instanceof Backend b ? b.name() : backend.getClass().getSimpleName();
+        return new UnsupportedOperationException("the " + name + " backend lacks " + op + " (callers check supports)");
+    }
+
     /** Releases every buffer this backend allocated. */
     @Override
     void close();

@@ -3,7 +3,8 @@ package dev.sptsrag.inference.backend;
 /**
  * Ops over chosen token rows, for SPTS: moving rows between compact and full buffers, the partial
  * attention probe, row norms, and the LTP proxy's scoring and choice kept on the device (only the chosen
- * rows come back to the host).
+ * rows come back to the host). The fused and LTP ops are optional ({@link OptionalOp}): a backend without
+ * them inherits these defaults, which refuse, and says so in {@link Backend#supports}.
  */
 public interface RowSubsetOps {
     /** {@code dst[i] = src[rows[i]]} for i below {@code count}. */
@@ -28,20 +29,26 @@ public interface RowSubsetOps {
      * {@code dst[i] = rmsnorm(src[rows[i]]) · weight} for i below {@code count}: {@link #gatherRows} then
      * {@link DecoderOps#rmsNorm}, with the same result, in one pass over the source rows.
      */
-    void gatherRmsNorm(Activations src, int[] rows, int count, DeviceVector weight, float eps, Activations dst);
+    default void gatherRmsNorm(Activations src, int[] rows, int count, DeviceVector weight, float eps, Activations dst) {
+        throw Backend.lacks(this, OptionalOp.GATHER_RMS_NORM);
+    }
 
     /**
      * {@code out[r][c] = silu(x[r][c]) · x[r][h + c]} for {@code c < h = x.cols / 2 = out.cols}: the
      * SwiGLU of a product that holds gate and up side by side in each row. {@code out} is not {@code x}.
      */
-    void swigluHalves(Activations x, int rows, Activations out);
+    default void swigluHalves(Activations x, int rows, Activations out) {
+        throw Backend.lacks(this, OptionalOp.LTP_ON_DEVICE);
+    }
 
     /**
      * {@code out[r][0] = ||x[r]||₂ · factors[r]} for r below {@code rows} ({@code factors} null: 1), kept
      * on the backend; {@code out} has one column. Same float arithmetic as {@link #rowNorms} followed
      * by a float product.
      */
-    void rowNorms(Activations x, int rows, float[] factors, Activations out);
+    default void rowNorms(Activations x, int rows, float[] factors, Activations out) {
+        throw Backend.lacks(this, OptionalOp.LTP_ON_DEVICE);
+    }
 
     /**
      * Chooses rows by the scores in column 0 of rows {@code [0, n)} of {@code scores} with the rule of
@@ -50,5 +57,7 @@ public interface RowSubsetOps {
      *
      * @return the number chosen, {@code min(n, budget)}
      */
-    int selectRows(Activations scores, int n, int budget, int sinks, int recent, int[] out);
+    default int selectRows(Activations scores, int n, int budget, int sinks, int recent, int[] out) {
+        throw Backend.lacks(this, OptionalOp.LTP_ON_DEVICE);
+    }
 }

@@ -36,8 +36,10 @@ final class LowRankProxyOption {
             }
             default -> LowRankProxyFile.read(Path.of(v), loaded);
         };
-        engine.useLowRankProxy(proxy);
+        boolean used = engine.useLowRankProxy(proxy);
         log.println(proxy == null ? "LTP proxy: none (FFN rows ranked by the attention probe)"
+                : !used ? "LTP proxy: " + proxy.shape() + " not used: this backend lacks LTP on the device (FFN rows "
+                        + "ranked by the attention probe)"
                 : "LTP proxy: " + proxy.shape() + (v.equalsIgnoreCase("synthetic") ? " (synthetic factors)" : ""));
     }
 }

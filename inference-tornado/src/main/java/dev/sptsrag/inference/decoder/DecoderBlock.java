@@ -3,6 +3,7 @@ package dev.sptsrag.inference.decoder;
 import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceVector;
+import dev.sptsrag.inference.backend.OptionalOp;
 import dev.sptsrag.inference.model.ModelConfig;
 
 /**
@@ -28,12 +29,14 @@ public final class DecoderBlock {
     private final DeviceModel model;
     private final Backend backend;
     private final ModelConfig config;
+    private final boolean fusedGatherNorm;
     private LayerObserver observer;
 
     public DecoderBlock(DeviceModel model) {
         this.model = model;
         this.backend = model.backend();
         this.config = model.config();
+        this.fusedGatherNorm = backend.supports(OptionalOp.GATHER_RMS_NORM);
     }
 
     /**
@@ -57,8 +60,11 @@ public final class DecoderBlock {
     private void normalise(Activations x, RowSet rows, DeviceVector weight, Activations out) {
         if (rows.isLeading()) {
             backend.rmsNorm(x, rows.count(), weight, config.normEps(), out);
-        } else {
+        } else if (fusedGatherNorm) {
             backend.gatherRmsNorm(x, rows.rows(), rows.count(), weight, config.normEps(), out);
+        } else { // the fallback OptionalOp documents: the same numbers, one more pass
+            backend.gatherRows(x, rows.rows(), rows.count(), out);
+            backend.rmsNorm(out, rows.count(), weight, config.normEps(), out);
         }
     }
 

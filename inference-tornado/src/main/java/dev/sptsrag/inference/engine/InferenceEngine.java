@@ -3,6 +3,7 @@ package dev.sptsrag.inference.engine;
 import dev.sptsrag.inference.ContextLengthExceededException;
 import dev.sptsrag.inference.NonFiniteLogitsException;
 import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.backend.OptionalOp;
 import dev.sptsrag.inference.decoder.DeviceModel;
 import dev.sptsrag.inference.decoder.ForwardPass;
 import dev.sptsrag.inference.decoder.KvCache;
@@ -200,19 +201,24 @@ public final class InferenceEngine implements AutoCloseable {
     /**
      * Uses {@code proxy} (calibrated for this model, see {@code spts calibrate}) to choose FFN rows in
      * skip modes PAP_LTP and SPTS; null goes back to ranking them by the attention probe. Its factors
-     * are uploaded to the backend here.
+     * are uploaded to the backend here. A backend without {@link OptionalOp#LTP_ON_DEVICE} takes no proxy
+     * (the documented fallback: FFN rows ranked by the probe).
+     *
+     * @return whether the proxy is in use: false for null, or when the backend lacks LTP on the device
      */
-    public synchronized void useLowRankProxy(LowRankProxy lowRank) {
-        if (lowRank != null) {
+    public synchronized boolean useLowRankProxy(LowRankProxy lowRank) {
+        boolean usable = lowRank != null && backend.supports(OptionalOp.LTP_ON_DEVICE);
+        if (usable) {
             // Scored all at once (no chunks): its buffers hold the whole context's candidates, planned first.
             DeviceMemoryPlan plan = memoryPlan.withProxy(DeviceLowRankProxy.bytes(lowRank.shape(), backend, contextLength));
             plan.requireFits();
             memoryPlan = plan;
         }
-        this.proxy = lowRank == null ? null : new DeviceLowRankProxy(lowRank, backend, contextLength);
+        this.proxy = usable ? new DeviceLowRankProxy(lowRank, backend, contextLength) : null;
         if (spts != null) {
             spts.useProxy(proxy);
         }
+        return usable;
     }
 
     /** Logits after the last token the engine processed (the prompt's last, or the last decoded one). */

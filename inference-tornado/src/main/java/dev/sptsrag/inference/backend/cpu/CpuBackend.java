@@ -7,6 +7,7 @@ import dev.sptsrag.inference.backend.DeviceMatrix;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
+import dev.sptsrag.inference.backend.OptionalOp;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
 import dev.sptsrag.inference.backend.TopSelector;
@@ -53,6 +54,12 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() {
         return "cpu";
+    }
+
+    /** Every optional op: the fused gather-and-norm and LTP on the backend. */
+    @Override
+    public boolean supports(OptionalOp op) {
+        return true;
     }
 
     @Override

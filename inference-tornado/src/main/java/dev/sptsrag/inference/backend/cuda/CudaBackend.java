@@ -8,6 +8,7 @@ import dev.sptsrag.inference.backend.DeviceMatrix;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
+import dev.sptsrag.inference.backend.OptionalOp;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
 import dev.sptsrag.inference.backend.TopSelector;
@@ -127,6 +128,12 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda";
+    }
+
+    /** Every optional op: the fused gather-and-norm and LTP on the backend. */
+    @Override
+    public boolean supports(OptionalOp op) {
+        return true;
     }
 
     @Override
