@@ -37,17 +37,51 @@ public final class RawHttp {
             }
             head.append("\r\n");
             OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
             out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+            writeUntilAnswered(socket, out, in, body);
+            return read(in);
+        }
+    }
+
+    /**
+     * Sends the body in pieces and stops, as careful clients do, once the server has answered early (a 401
+     * from the headers, a 413 from the declared length) or closed: writing on into a closed connection draws
+     * a reset, which can take the early answer with it. Stopping early, it ends its side of the connection,
+     * so that a server still reading the rest of the body to discard it sees the end instead of waiting.
+     */
+    private static void writeUntilAnswered(Socket socket, OutputStream out, InputStream in, byte[] body) {
+        try {
+            int at = 0;
             if (body != null) {
-                out.write(body);
+                while (at < body.length && in.available() == 0) {
+                    int n = Math.min(64 * 1024, body.length - at);
+                    out.write(body, at, n);
+                    at += n;
+                }
             }
             out.flush();
-            return read(socket.getInputStream());
+            if (body != null && at < body.length) {
+                socket.shutdownOutput();
+            }
+        } catch (IOException e) {
+            // The server closed while we wrote: what it answered is still to be read.
         }
     }
 
     private static Response read(InputStream in) throws IOException {
-        byte[] all = in.readAllBytes();
+        java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[16 * 1024];
+        try {
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                received.write(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            if (received.size() == 0) {
+                throw e;
+            } // a reset after the answer arrived: keep what came
+        }
+        byte[] all = received.toByteArray();
         String text = new String(all, StandardCharsets.UTF_8);
         int end = text.indexOf("\r\n\r\n");
         if (end < 0) {

@@ -12,7 +12,6 @@ import org.springframework.ai.openai.OpenAiChatOptions;
 import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
-import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -236,17 +235,9 @@ class OpenAiApiTest extends WebTestBase {
         var running = scheduler.submit(TestEngines.request(scheduler, "running", 4), hold);
         hold.awaitHeld();
         try {
-            try (java.net.Socket socket = new Socket("127.0.0.1", port)) {
-                byte[] body = """
-                        {"messages": [{"role": "user", "content": "Write a very long story."}], "max_tokens": 220, "stream": true}
-                        """.getBytes(StandardCharsets.UTF_8);
-                socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        + "Authorization: Bearer " + KEY + "\r\nContent-Type: application/json\r\nContent-Length: "
-                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                socket.getOutputStream().write(body);
-                socket.getOutputStream().flush();
-                await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.queueDepth() == 1);
-            } // the client hangs up
+            postThenHangUpWhileQueued("/v1/chat/completions", """
+                    {"messages": [{"role": "user", "content": "Write a very long story."}], "max_tokens": 220, "stream": true}
+                    """);
         } finally {
             hold.release();
             running.result().get();

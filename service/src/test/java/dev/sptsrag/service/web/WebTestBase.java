@@ -101,15 +101,7 @@ abstract class WebTestBase {
         var running = scheduler.submit(TestEngines.request(scheduler, "running", 4), hold);
         hold.awaitHeld();
         try {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                byte[] body = json.getBytes(StandardCharsets.UTF_8);
-                socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        + "Authorization: Bearer " + KEY + "\r\nContent-Type: application/json\r\nContent-Length: "
-                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                socket.getOutputStream().write(body);
-                socket.getOutputStream().flush();
-                await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.queueDepth() == 1);
-            } // the client hangs up
+            postThenHangUpWhileQueued(path, json);
             await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.queueDepth() == 0);
             assertThat(scheduler.activeRequests()).as("only the held request runs").isEqualTo(1);
         } finally {
@@ -118,6 +110,22 @@ abstract class WebTestBase {
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.activeRequests() == 0);
         assertThat(cancelledRequests()).isEqualTo(cancelledBefore + 1);
+    }
+
+    /**
+     * Posts {@code json} on a raw socket, waits until the request is in the engine's queue (the engine must
+     * be held), and closes the connection without reading anything.
+     */
+    void postThenHangUpWhileQueued(String path, String json) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + KEY + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> scheduler.queueDepth() == 1);
+        }
     }
 
     static JsonNode json(String body) {
