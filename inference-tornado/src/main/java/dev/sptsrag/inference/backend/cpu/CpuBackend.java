@@ -4,6 +4,7 @@ import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceMatrix;
+import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
@@ -123,6 +124,24 @@ public final class CpuBackend implements Backend {
         attention.reserve(team.size(), capacity);
         cacheBytes += 2 * bytes;
         return new CpuKvCacheLayer(capacity, kvDim, k, v, new int[capacity]);
+    }
+
+    @Override
+    public DevicePositions allocatePositions(String name, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("positions " + name + " of capacity " + capacity);
+        }
+        return new CpuPositions(name, capacity);
+    }
+
+    @Override
+    public void writePositions(int[] positions, int count, DevicePositions dst) {
+        CpuPositions p = (CpuPositions) dst;
+        if (count < 0 || count > p.capacity() || count > positions.length) {
+            throw new IllegalArgumentException(count + " positions into " + p.name() + " of " + p.capacity());
+        }
+        System.arraycopy(positions, 0, p.values, 0, count);
+        p.count = count;
     }
 
     @Override
@@ -499,6 +518,11 @@ public final class CpuBackend implements Backend {
     @Override
     public long kvCacheLayerBytes(int capacity, int kvDim) {
         return 2L * capacity * kvDim * 4 + capacity * 4L;
+    }
+
+    @Override
+    public long positionsBytes(int capacity) {
+        return capacity * 4L;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceMatrix;
+import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
@@ -15,6 +16,7 @@ import dev.sptsrag.inference.backend.TopSelector;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.KvLayer;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix32;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Positions;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Rotary;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Vector;
 import dev.sptsrag.inference.model.RopeLayout;
@@ -225,6 +227,28 @@ public final class CudaBackend implements Backend {
         long p = memory.allocate("kv positions", (long) capacity * 4);
         device.memset(p, 0, (long) capacity * 4);
         return new KvLayer(capacity, kvDim, k, v, p);
+    }
+
+    @Override
+    public DevicePositions allocatePositions(String name, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("positions " + name + " of capacity " + capacity);
+        }
+        device.bind();
+        return new Positions(name, capacity, memory.allocate(name, (long) capacity * 4));
+    }
+
+    @Override
+    public void writePositions(int[] positions, int count, DevicePositions dst) {
+        device.bind();
+        Positions p = (Positions) dst;
+        if (count < 0 || count > p.capacity || count > positions.length) {
+            throw new IllegalArgumentException(count + " positions into " + p.name + " of " + p.capacity);
+        }
+        if (count > 0) {
+            copyIntsToDevice(positions, count, p.ptr);
+        }
+        p.count = count;
     }
 
     @Override
@@ -688,6 +712,11 @@ public final class CudaBackend implements Backend {
     @Override
     public long kvCacheLayerBytes(int capacity, int kvDim) {
         return 2L * capacity * kvDim * 2 + capacity * 4L;
+    }
+
+    @Override
+    public long positionsBytes(int capacity) {
+        return capacity * 4L;
     }
 
     @Override
