@@ -3,7 +3,8 @@ package dev.sptsrag.inference.backend;
 /**
  * The ops a decoder block is made of, over the first {@code rows} rows of buffers sized for the largest
  * batch. A decoder runs on a backend that has these and {@link DeviceMemory}; everything else speeds up
- * particular callers (row subsets, sampling).
+ * particular callers (row subsets, sampling). Token positions come as a {@link DevicePositions} the
+ * caller wrote for the step (row {@code r} at {@code positions[r]}), read by every op of the step.
  */
 public interface DecoderOps {
     /** {@code out[r] = table[tokens[r]]} for r below {@code rows}. */
@@ -27,13 +28,13 @@ public interface DecoderOps {
     void addBias(Activations x, int rows, DeviceVector bias);
 
     /** Rotates each head of {@code x[r]} by the angle of {@code positions[r]}. */
-    void rope(Activations x, int rows, int headCount, RotaryTable table, int[] positions);
+    void rope(Activations x, int rows, int headCount, RotaryTable table, DevicePositions positions);
 
     /**
      * Writes {@code k[r]}, {@code v[r]} into cache slots {@code firstSlot + r} and records their
      * token positions.
      */
-    void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, int[] positions);
+    void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, DevicePositions positions);
 
     /**
      * Causal attention of each query row over the first {@code slotCount} cache slots: query
@@ -41,7 +42,7 @@ public interface DecoderOps {
      * with a sliding window, not more than {@code window - 1} before it). Grouped-query heads
      * share their KV head.
      */
-    void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
+    void attention(Activations q, int rows, DevicePositions positions, KvCacheLayer cache, int slotCount,
                    AttentionShape shape, Activations out);
 
     /** {@code out[r] = silu(gate[r]) * up[r]}; {@code out} may be {@code gate}. */

@@ -23,6 +23,16 @@ public interface DeviceMemory {
     /** Allocates one layer's key/value cache of {@code capacity} token slots of width {@code kvDim}. */
     KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim);
 
+    /** Allocates room for {@code capacity} token positions, which {@link #writePositions} fills. */
+    DevicePositions allocatePositions(String name, int capacity);
+
+    /**
+     * Copies {@code positions[0..count)} into {@code dst}, replacing what it held; every later op that reads
+     * {@code dst} sees these until the next write. Ops read rows {@code [0, rows)} of it, so a step writes
+     * before its first op and not again while the positions stay.
+     */
+    void writePositions(int[] positions, int count, DevicePositions dst);
+
     /** Uploads the rotary frequencies once; {@link DecoderOps#rope} uses them. */
     RotaryTable createRotaryTable(RotaryEmbedding rotary);
 

@@ -17,6 +17,9 @@ public interface MemoryPlanning {
     /** Bytes {@link DeviceMemory#allocateKvCacheLayer} will hold. */
     long kvCacheLayerBytes(int capacity, int kvDim);
 
+    /** Bytes {@link DeviceMemory#allocatePositions} will hold. */
+    long positionsBytes(int capacity);
+
     /**
      * Scratch the backend allocates for itself to run batches of up to {@code maxRows} tokens whose
      * widest activation has {@code maxCols} columns, with attention over up to {@code maxSlots} slots

@@ -19,8 +19,8 @@ public interface RowSubsetOps {
      * {@code scores[n] = mean over query heads of softmax_n(q_h · k_n · scale)}, where each query head
      * uses its KV head and keys outside a sliding window score 0. Waits for the result.
      */
-    void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count, int[] keyPositions,
-                     AttentionShape shape, float[] scores);
+    void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count,
+                     DevicePositions keyPositions, AttentionShape shape, float[] scores);
 
     /** {@code norms[r] = ||x[r]||₂} for r below {@code rows}, to the host (waits for the result). */
     void rowNorms(Activations x, int rows, float[] norms);

@@ -24,6 +24,8 @@ import dev.sptsrag.inference.model.ModelConfig;
  *
  * Leading rows are normalised and updated in place ({@code rmsNorm}, {@code add}); listed rows are gathered
  * and normalised in one pass ({@code gatherRmsNorm}) and added back by index ({@code scatterAddRows}).
+ * RoPE, the KV store and attention read the positions the set's owner published for the step
+ * ({@link RowSet#publishPositions}); nothing here copies positions.
  */
 public final class DecoderBlock {
     private final DeviceModel model;
@@ -117,10 +119,10 @@ public final class DecoderBlock {
         headNorm(q, n, config.headCount(), w.queryNorm());
         headNorm(k, n, config.kvHeadCount(), w.keyNorm());
         if (q != null) {
-            backend.rope(q, n, config.headCount(), model.rotary(), rows.positions());
+            backend.rope(q, n, config.headCount(), model.rotary(), rows.devicePositions());
         }
         if (k != null) {
-            backend.rope(k, n, config.kvHeadCount(), model.rotary(), rows.positions());
+            backend.rope(k, n, config.kvHeadCount(), model.rotary(), rows.devicePositions());
         }
     }
 
@@ -149,9 +151,9 @@ public final class DecoderBlock {
         if (slot + n > cache.capacity()) {
             throw new IllegalStateException("KV cache full: " + slot + " + " + n + " > " + cache.capacity());
         }
-        backend.storeKv(k, v, n, cache.layer(layer), slot, rows.positions());
+        backend.storeKv(k, v, n, cache.layer(layer), slot, rows.devicePositions());
         cache.advance(layer, n);
-        backend.attention(q, n, rows.positions(), cache.layer(layer), slot + n, model.attentionShape(), out);
+        backend.attention(q, n, rows.devicePositions(), cache.layer(layer), slot + n, model.attentionShape(), out);
     }
 
     /**

@@ -8,7 +8,8 @@ import dev.sptsrag.inference.model.ModelConfig;
  * The decoder forward pass: a batch of tokens (a prefill chunk, or one decode token) through every
  * {@link DecoderBlock}, all rows of the batch in every block, appending their keys and values to the
  * cache; the final hidden states stay in place so that logits can be taken for any row of the batch.
- * All buffers are allocated up front for {@code maxBatch} tokens.
+ * All buffers are allocated up front for {@code maxBatch} tokens, the batch's positions on the backend
+ * included (written once per call, read by every block).
  *
  * <pre>
  *   x = embed(tokens)
@@ -22,7 +23,7 @@ public final class ForwardPass {
     private final ModelConfig config;
     private final int maxBatch;
     private final DecoderBlock block;
-    private final RowSet batch = RowSet.leading();
+    private final RowSet batch;
 
     private final Activations x;
     private final Activations h;
@@ -45,6 +46,7 @@ public final class ForwardPass {
         this.config = model.config();
         this.maxBatch = maxBatch;
         this.block = new DecoderBlock(model);
+        batch = RowSet.leading(backend, "batch positions", maxBatch);
         x = backend.allocateActivations("x", maxBatch, config.hiddenSize());
         h = backend.allocateActivations("h", maxBatch, config.hiddenSize());
         q = backend.allocateActivations("q", maxBatch, config.queryDim());
@@ -63,7 +65,8 @@ public final class ForwardPass {
                 + backend.activationBytes(maxBatch, c.queryDim()) * 2        // q, attention
                 + backend.activationBytes(maxBatch, c.kvDim()) * 2           // k, v
                 + backend.activationBytes(maxBatch, c.intermediateSize()) * 2 // gate, up
-                + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.vocabSize());
+                + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.vocabSize())
+                + backend.positionsBytes(maxBatch);                            // the batch's positions
     }
 
     public int maxBatch() { return maxBatch; }
@@ -80,7 +83,7 @@ public final class ForwardPass {
 
     /**
      * Runs {@code count} tokens at {@code positions} through all blocks, appending them to every
-     * layer of {@code cache}.
+     * layer of {@code cache}. The positions go to the backend once, and every layer's ops read them there.
      */
     public void forward(int[] tokens, int[] positions, int count, KvCache cache) {
         if (count <= 0 || count > maxBatch) {
@@ -88,6 +91,7 @@ public final class ForwardPass {
         }
         batch.setPositions(positions);
         batch.setCount(count);
+        batch.publishPositions();
         backend.embed(model.embedding(), tokens, count, x);
         for (int l = 0; l < config.layerCount(); l++) {
             block.normaliseForAttention(l, x, batch, h);

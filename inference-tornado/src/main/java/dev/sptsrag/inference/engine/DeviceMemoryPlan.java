@@ -34,7 +34,7 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long activat
         // An SPTS prefill takes the whole prompt at once: its buffers are for the whole context, allocated at
         // the first request that skips, and planned here so that such a request cannot run out of memory.
         // Its whole-prompt rows also widen the backend's per-row workspace (on CUDA the BF16 copy of a GEMM's
-        // input and the row indices grow from the batch's rows to the context's).
+        // input and the token ids grow from the batch's rows to the context's).
         long skip = SptsPrefill.bytes(c, backend, context)
                 + Math.max(0, backend.workspaceBytes(Math.max(batch, context), widest, context, c.headCount(), c.headDim())
                         - workspace);

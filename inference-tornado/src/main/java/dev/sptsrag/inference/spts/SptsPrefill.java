@@ -69,7 +69,9 @@ public final class SptsPrefill {
     private final int[] lastCandidate = new int[1]; // the probing token's row in h and k
     private final int[] probeToken = new int[1];    // its row in x
     private final int[] probePosition = new int[1];
-    // The same sets as the rows DecoderBlock ops run on (a prompt token's row of x is its position).
+    // The same sets as the rows DecoderBlock ops run on (a prompt token's row of x is its position). Each set's
+    // positions go to the backend when the set changes: the candidates' at the start and after a removal (the
+    // probe's with them: the last token is never removed), the attention rows' once per layer. The FFN needs none.
     private final RowSet candidateSet;  // candidates, at candidatePositions
     private final RowSet attentionSet;  // attentionTokens
     private final RowSet ffnSet;        // ffnTokens
@@ -110,17 +112,17 @@ public final class SptsPrefill {
         scores = new float[capacity];
         previousScores = new float[capacity];
         selector = new TopSelector(capacity);
-        candidateSet = RowSet.listed(candidates, candidatePositions);
-        attentionSet = RowSet.listed(attentionTokens, attentionTokens);
-        ffnSet = RowSet.listed(ffnTokens, ffnTokens);
-        probeSet = RowSet.listed(probeToken, probePosition);
+        candidateSet = RowSet.listed(candidates, candidatePositions, backend, "spts candidate positions");
+        attentionSet = RowSet.listed(attentionTokens, attentionTokens, backend, "spts active positions");
+        ffnSet = RowSet.listed(ffnTokens);
+        probeSet = RowSet.listed(probeToken, probePosition, backend, "spts probe position");
         probeSet.setCount(1);
     }
 
     /**
-     * Bytes the buffers of a prefill for {@code capacity} tokens take on {@code backend}, plus the probe's
-     * scratch (logits of every head for every candidate, scores, row indices) and the device selection's
-     * (score factors, chosen rows) — for the memory plan.
+     * Bytes the buffers of a prefill for {@code capacity} tokens take on {@code backend}, the positions of its
+     * row sets, plus the probe's scratch (logits of every head for every candidate, scores, row indices) and
+     * the device selection's (score factors, chosen rows) — for the memory plan.
      */
     public static long bytes(ModelConfig c, Backend backend, int capacity) {
         long rows = 4 * backend.activationBytes(capacity, c.hiddenSize())
@@ -129,7 +131,8 @@ public final class SptsPrefill {
                 + 2 * backend.activationBytes(capacity, c.intermediateSize())
                 + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.queryDim())
                 + backend.activationBytes(capacity, 1);
-        return rows + 4L * capacity * (c.headCount() + 5) + 4;
+        long positions = 2 * backend.positionsBytes(capacity) + backend.positionsBytes(1); // candidates, active, probe
+        return rows + positions + 4L * capacity * (c.headCount() + 5) + 4;
     }
 
     /**
@@ -194,6 +197,7 @@ public final class SptsPrefill {
             candidates[i] = i;
             candidatePositions[i] = i; // a prompt starts at position 0
         }
+        publishCandidates(count);
         boolean scoresValid = false;
         for (int l = 0; l < layers; l++) {
             int remove = plan.removedBefore(l);
@@ -202,11 +206,11 @@ public final class SptsPrefill {
                     throw new IllegalStateException("layer " + l + " removes candidates but no probe ran before it");
                 }
                 count = removeLowest(count, remove, plan.budget());
+                publishCandidates(count);
             }
             if (count != plan.candidates(l)) {
                 throw new IllegalStateException("layer " + l + ": " + count + " candidates, plan says " + plan.candidates(l));
             }
-            candidateSet.setCount(count);
             block.normaliseForAttention(l, x, candidateSet, h);
 
             boolean probe = plan.probes(l);
@@ -225,11 +229,10 @@ public final class SptsPrefill {
                 block.projectKeys(l, h, candidateSet, k);
                 flops.probe(l, count);
                 lastCandidate[0] = count - 1;
-                probeToken[0] = candidates[count - 1];
-                probePosition[0] = candidatePositions[count - 1];
                 backend.gatherRows(h, lastCandidate, 1, lastH);
                 block.projectQuery(l, lastH, probeSet, lastQ);
-                backend.probeScores(lastQ, 0, probePosition[0], k, count, candidatePositions, shape, scores);
+                backend.probeScores(lastQ, 0, probePosition[0], k, count, candidateSet.devicePositions(), shape,
+                        scores);
                 poolSpans(scores, count, plan.budget().spanTokens());
                 stats.probeNanos(System.nanoTime() - t0);
                 scoresValid = true;
@@ -248,6 +251,7 @@ public final class SptsPrefill {
                     attentionTokens[i] = candidates[attentionRows[i]];
                 }
                 attentionSet.setCount(active);
+                attentionSet.publishPositions();
                 backend.gatherRows(h, attentionRows, active, hA);
                 if (probe) {
                     backend.gatherRows(k, attentionRows, active, kA);
@@ -262,6 +266,7 @@ public final class SptsPrefill {
                 active = count;
                 System.arraycopy(candidates, 0, attentionTokens, 0, count);
                 attentionSet.setCount(active);
+                attentionSet.publishPositions();
                 if (!probe) {
                     block.projectKeys(l, h, candidateSet, k);
                 }
@@ -320,6 +325,18 @@ public final class SptsPrefill {
             stats.layer(l, count, remove, attentionTokens, active, ffnTokens, ffnActive);
         }
         return stats.build(cache, model.backend().kvCacheLayerBytes(1, config.kvDim()), flops.build());
+    }
+
+    /**
+     * Makes the first {@code count} candidates the candidate set and its last one the probing token, and
+     * publishes both sets' positions: the ops of every layer until the next removal read them.
+     */
+    private void publishCandidates(int count) {
+        candidateSet.setCount(count);
+        candidateSet.publishPositions();
+        probeToken[0] = candidates[count - 1]; // a plan has at least one token, and never removes the last
+        probePosition[0] = candidatePositions[count - 1];
+        probeSet.publishPositions();
     }
 
     /**

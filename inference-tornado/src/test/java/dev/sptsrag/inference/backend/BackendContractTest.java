@@ -259,7 +259,7 @@ public abstract class BackendContractTest {
         float[] x = random(new SplittableRandom(9), rows * heads * headDim, 1f);
         int[] positions = {0, 5, 131, 4097};
         Activations xa = activations("q", rows, heads * headDim, x);
-        backend.rope(xa, rows, heads, backend.createRotaryTable(rotary), positions);
+        backend.rope(xa, rows, heads, backend.createRotaryTable(rotary), positions("positions", positions));
         double[] expected = new double[x.length];
         for (int r = 0; r < rows; r++) {
             for (int h = 0; h < heads; h++) {
@@ -308,11 +308,11 @@ public abstract class BackendContractTest {
         int first = slots / 2;
         backend.storeKv(activations("k", first, kvDim, Arrays.copyOf(k, first * kvDim)),
                 activations("v", first, kvDim, Arrays.copyOf(v, first * kvDim)), first, cache, 0,
-                Arrays.copyOf(slotPos, first));
+                positions("slots", Arrays.copyOf(slotPos, first)));
         int rest = slots - first;
         backend.storeKv(activations("k2", rest, kvDim, Arrays.copyOfRange(k, first * kvDim, slots * kvDim)),
                 activations("v2", rest, kvDim, Arrays.copyOfRange(v, first * kvDim, slots * kvDim)), rest, cache, first,
-                Arrays.copyOfRange(slotPos, first, slots));
+                positions("slots2", Arrays.copyOfRange(slotPos, first, slots)));
 
         // Queries at increasing positions from before the first slot to the last; the first query sees nothing.
         int[] queryPos = new int[rows];
@@ -321,7 +321,8 @@ public abstract class BackendContractTest {
         }
         float[] q = random(rnd, rows * heads * headDim, 1f);
         Activations out = backend.allocateActivations("att", rows, heads * headDim);
-        backend.attention(activations("q", rows, heads * headDim, q), rows, queryPos, cache, slots, shape, out);
+        backend.attention(activations("q", rows, heads * headDim, q), rows, positions("queries", queryPos), cache, slots,
+                shape, out);
 
         double[] expected = new double[rows * heads * headDim];
         double[] score = new double[slots];
@@ -360,6 +361,92 @@ public abstract class BackendContractTest {
             }
         }
         assertClose(expected, read(out, rows), Precision.STORED_OPERANDS);
+    }
+
+    /**
+     * A step writes its positions once and every op reads that handle: rope of q and k, the KV store,
+     * attention and the probe give what they give with a freshly written handle each; the handle keeps a
+     * copy (a later change to the host array is not seen), and rewriting it changes what later ops see.
+     */
+    @Test
+    void positionsWrittenOnceServeEveryOpOfAStepUntilRewritten() {
+        int heads = 4, kvHeads = 2, headDim = 16, rows = 3, kvDim = kvHeads * headDim;
+        float[] inv = new float[headDim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            inv[i] = (float) Math.pow(10000, -2.0 * i / headDim);
+        }
+        RotaryTable table = backend.createRotaryTable(new RotaryEmbedding(headDim, RopeLayout.SPLIT_HALF, inv));
+        AttentionShape shape = new AttentionShape(heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)), 0);
+        SplittableRandom rnd = new SplittableRandom(17);
+        float[] q = random(rnd, rows * heads * headDim, 1f);
+        float[] k = random(rnd, rows * kvDim, 1f);
+        float[] v = random(rnd, rows * kvDim, 1f);
+        int[] host = {3, 10, 17};
+        int[] written = host.clone();
+
+        DevicePositions step = backend.allocatePositions("step", 4);
+        assertEquals(0, step.count());
+        assertEquals(4, step.capacity());
+        backend.writePositions(host, rows, step);
+        assertEquals(rows, step.count());
+        Arrays.fill(host, 0); // the handle holds a copy
+        float[] once = runStep(table, shape, q, k, v, rows, () -> step);
+        float[] each = runStep(table, shape, q, k, v, rows, () -> positions("op", written));
+        assertTrue(Arrays.equals(each, once), "one handle for the step, or one per op");
+        assertTrue(once[0] != 0f, "the first query sees its own slot");
+
+        // A cache whose slots sit at 3, 10, 17; the step's handle rewritten to other positions.
+        KvCacheLayer cache = backend.allocateKvCacheLayer(rows, kvDim);
+        backend.storeKv(activations("k", rows, kvDim, k), activations("v", rows, kvDim, v), rows, cache, 0,
+                positions("slots", written));
+        backend.writePositions(new int[] {0, 0, 0}, rows, step);
+        Activations xa = activations("x", rows, heads * headDim, q);
+        backend.rope(xa, rows, heads, table, step);
+        Activations ya = activations("y", rows, heads * headDim, q);
+        backend.rope(ya, rows, heads, table, positions("zeros", new int[rows]));
+        assertTrue(Arrays.equals(read(ya, rows), read(xa, rows)), "the rewritten positions");
+        double[] unrotated = new double[q.length];
+        for (int i = 0; i < q.length; i++) {
+            unrotated[i] = q[i];
+        }
+        assertClose(unrotated, read(xa, rows), 1e-6); // at position 0 RoPE is the identity
+        Activations out = backend.allocateActivations("out", rows, heads * headDim);
+        backend.attention(xa, rows, step, cache, rows, shape, out);
+        assertTrue(Arrays.equals(new float[rows * heads * headDim], read(out, rows)), "queries before every slot");
+        backend.writePositions(new int[] {17, 17, 17}, rows, step);
+        backend.attention(xa, rows, step, cache, rows, shape, out);
+        float[] sees = read(out, rows);
+        for (int r = 0; r < rows; r++) {
+            assertTrue(sees[r * heads * headDim] != 0f, "row " + r + " sees every slot now");
+        }
+
+        backend.writePositions(written, 2, step);
+        assertEquals(2, step.count());
+        assertThrows(IllegalArgumentException.class, () -> backend.rope(xa, rows, heads, table, step),
+                "three rows, two positions written");
+        assertThrows(IllegalArgumentException.class, () -> backend.writePositions(new int[5], 5, step),
+                "more than its capacity");
+    }
+
+    /** rope(q), rope(k), storeKv, attention and the probe of the last query, each op's positions from {@code p}. */
+    private float[] runStep(RotaryTable table, AttentionShape shape, float[] q, float[] k, float[] v, int rows,
+                            java.util.function.Supplier<DevicePositions> p) {
+        int cols = shape.headCount() * shape.headDim();
+        int kvDim = shape.kvHeadCount() * shape.headDim();
+        Activations qa = activations("q", rows, cols, q);
+        Activations ka = activations("k", rows, kvDim, k);
+        Activations va = activations("v", rows, kvDim, v);
+        KvCacheLayer cache = backend.allocateKvCacheLayer(rows, kvDim);
+        backend.rope(qa, rows, shape.headCount(), table, p.get());
+        backend.rope(ka, rows, shape.kvHeadCount(), table, p.get());
+        backend.storeKv(ka, va, rows, cache, 0, p.get());
+        Activations out = backend.allocateActivations("out", rows, cols);
+        backend.attention(qa, rows, p.get(), cache, rows, shape, out);
+        float[] scores = new float[rows];
+        backend.probeScores(qa, rows - 1, 17, ka, rows, p.get(), shape, scores);
+        float[] result = Arrays.copyOf(read(out, rows), rows * cols + rows);
+        System.arraycopy(scores, 0, result, rows * cols, rows);
+        return result;
     }
 
     // ---- sampling support --------------------------------------------------------------------
@@ -571,7 +658,7 @@ public abstract class BackendContractTest {
         int queryPos = keyPos[n - 1];
         float[] scores = new float[n];
         backend.probeScores(activations("q", 2, heads * headDim, q), 1, queryPos,
-                activations("k", n, kvHeads * headDim, k), n, keyPos, shape, scores);
+                activations("k", n, kvHeads * headDim, k), n, positions("keys", keyPos), shape, scores);
         double[] expected = new double[n];
         for (int h = 0; h < heads; h++) {
             int kvh = h / (heads / kvHeads);
@@ -619,6 +706,13 @@ public abstract class BackendContractTest {
         Activations a = backend.allocateActivations(name, rows, cols);
         backend.writeRows(data, rows, a, 0);
         return a;
+    }
+
+    /** A positions handle holding exactly {@code values}. */
+    private DevicePositions positions(String name, int[] values) {
+        DevicePositions p = backend.allocatePositions(name, values.length);
+        backend.writePositions(values, values.length, p);
+        return p;
     }
 
     private float[] read(Activations a, int rows) {

@@ -4,6 +4,7 @@ import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceMatrix;
+import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
@@ -126,6 +127,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public DevicePositions allocatePositions(String name, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("positions " + name + " of capacity " + capacity);
+        }
+        return new CpuPositions(name, capacity);
+    }
+
+    @Override
+    public void writePositions(int[] positions, int count, DevicePositions dst) {
+        CpuPositions p = (CpuPositions) dst;
+        if (count < 0 || count > p.capacity() || count > positions.length) {
+            throw new IllegalArgumentException(count + " positions into " + p.name() + " of " + p.capacity());
+        }
+        System.arraycopy(positions, 0, p.values, 0, count);
+        p.count = count;
+    }
+
+    /** The positions of rows {@code [0, rows)}, which must have been written. */
+    private static int[] positions(DevicePositions positions, int rows) {
+        CpuPositions p = (CpuPositions) positions;
+        if (rows > p.count) {
+            throw new IllegalArgumentException(rows + " rows read positions " + p.name() + ", which holds " + p.count);
+        }
+        return p.values;
+    }
+
+    @Override
     public RotaryTable createRotaryTable(RotaryEmbedding rotary) {
         rope.reserve(team.size(), rotary.headDim() / 2);
         return CpuRotaryTable.of(rotary);
@@ -197,20 +225,22 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rope(Activations x, int rows, int headCount, RotaryTable table, int[] positions) {
+    public void rope(Activations x, int rows, int headCount, RotaryTable table, DevicePositions positions) {
         CpuActivations a = (CpuActivations) x;
         rope.x = a.data();
         rope.cols = a.cols();
         rope.heads = headCount;
         rope.headDim = table.rotary().headDim();
-        rope.positions = positions;
+        rope.positions = positions(positions, rows);
         rope.table = (CpuRotaryTable) table;
         team.run(rope, rows, 4);
     }
 
     @Override
-    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, int[] positions) {
+    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot,
+                        DevicePositions positions) {
         CpuKvCacheLayer c = (CpuKvCacheLayer) cache;
+        int[] p = positions(positions, rows);
         CpuActivations ka = (CpuActivations) k;
         CpuActivations va = (CpuActivations) v;
         if (firstSlot < 0 || firstSlot + rows > c.capacity()) {
@@ -222,14 +252,15 @@ public final class CpuBackend implements Backend {
             long at = (long) (firstSlot + r) * d * 4;
             MemorySegment.copy(ka.data(), r * ka.cols(), c.keys(), F32_LE, at, d);
             MemorySegment.copy(va.data(), r * va.cols(), c.values(), F32_LE, at, d);
-            c.positions()[firstSlot + r] = positions[r];
+            c.positions()[firstSlot + r] = p[r];
         }
     }
 
     @Override
-    public void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
+    public void attention(Activations q, int rows, DevicePositions positions, KvCacheLayer cache, int slotCount,
                           AttentionShape shape, Activations out) {
-        attention.set((CpuActivations) q, rows, positions, (CpuKvCacheLayer) cache, slotCount, shape, (CpuActivations) out);
+        attention.set((CpuActivations) q, rows, positions(positions, rows), (CpuKvCacheLayer) cache, slotCount, shape,
+                (CpuActivations) out);
         team.run(attention, AttentionKernel.items(rows, shape), 1);
         attention.clear();
     }
@@ -293,9 +324,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count,
-                            int[] keyPositions, AttentionShape shape, float[] scores) {
+                            DevicePositions keys, AttentionShape shape, float[] scores) {
         CpuActivations qa = (CpuActivations) q;
         CpuActivations ka = (CpuActivations) k;
+        int[] keyPositions = positions(keys, count);
         checkRows(qa, queryRow + 1);
         checkRows(ka, count);
         int hd = shape.headDim();
@@ -499,6 +531,11 @@ public final class CpuBackend implements Backend {
     @Override
     public long kvCacheLayerBytes(int capacity, int kvDim) {
         return 2L * capacity * kvDim * 4 + capacity * 4L;
+    }
+
+    @Override
+    public long positionsBytes(int capacity) {
+        return capacity * 4L;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.DeviceMatrix;
+import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
 import dev.sptsrag.inference.backend.KvCacheLayer;
@@ -15,6 +16,7 @@ import dev.sptsrag.inference.backend.TopSelector;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.KvLayer;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix32;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Positions;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Rotary;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Vector;
 import dev.sptsrag.inference.model.RopeLayout;
@@ -25,7 +27,6 @@ import dev.sptsrag.inference.tensor.WeightTensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -40,6 +41,9 @@ import java.util.List;
  *
  * <p>Everything runs on one stream in issue order. Host/device copies are synchronous, which also
  * orders them with the stream's kernels; decode synchronises once per token anyway (the sampled id).
+ * Token positions live in the callers' {@link DevicePositions}, copied when their owner writes them (once
+ * per forward call, or when an SPTS row set changes); rope, storeKv, attention and the probe read them
+ * where they are, so this backend keeps no copy of the last positions it saw.
  */
 public final class CudaBackend implements Backend {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -73,10 +77,7 @@ public final class CudaBackend implements Backend {
     private long scratchVersion = -1;
     private int scratchRows;
     private long tokenBuffer;
-    private long positionBuffer;
-    private int indexCapacity;
-    private int[] lastPositions = new int[0];
-    private int uploadedPositionRows = -1;
+    private int tokenCapacity;
     private long partials;
     private long partialMax;
     private long partialSum;
@@ -212,7 +213,7 @@ public final class CudaBackend implements Backend {
         device.bind();
         long ptr = memory.allocate(name, (long) rows * cols * 4);
         ensureScratch((long) rows * cols);
-        ensureIndexBuffers(rows);
+        ensureTokenBuffer(rows);
         return new Matrix32(name, rows, cols, ptr);
     }
 
@@ -225,6 +226,37 @@ public final class CudaBackend implements Backend {
         long p = memory.allocate("kv positions", (long) capacity * 4);
         device.memset(p, 0, (long) capacity * 4);
         return new KvLayer(capacity, kvDim, k, v, p);
+    }
+
+    @Override
+    public DevicePositions allocatePositions(String name, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("positions " + name + " of capacity " + capacity);
+        }
+        device.bind();
+        return new Positions(name, capacity, memory.allocate(name, (long) capacity * 4));
+    }
+
+    @Override
+    public void writePositions(int[] positions, int count, DevicePositions dst) {
+        device.bind();
+        Positions p = (Positions) dst;
+        if (count < 0 || count > p.capacity || count > positions.length) {
+            throw new IllegalArgumentException(count + " positions into " + p.name + " of " + p.capacity);
+        }
+        if (count > 0) {
+            copyIntsToDevice(positions, count, p.ptr);
+        }
+        p.count = count;
+    }
+
+    /** The device address of the positions of rows {@code [0, rows)}, which must have been written. */
+    private static long positions(DevicePositions positions, int rows) {
+        Positions p = (Positions) positions;
+        if (rows > p.count) {
+            throw new IllegalArgumentException(rows + " rows read positions " + p.name + ", which holds " + p.count);
+        }
+        return p.ptr;
     }
 
     @Override
@@ -247,16 +279,13 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void ensureIndexBuffers(int rows) {
-        if (rows > indexCapacity) {
+    private void ensureTokenBuffer(int rows) {
+        if (rows > tokenCapacity) {
             if (tokenBuffer != 0) {
                 memory.free(tokenBuffer);
-                memory.free(positionBuffer);
             }
             tokenBuffer = memory.allocate("token ids", (long) rows * 4);
-            positionBuffer = memory.allocate("positions", (long) rows * 4);
-            indexCapacity = rows;
-            uploadedPositionRows = -1;
+            tokenCapacity = rows;
         }
     }
 
@@ -347,18 +376,19 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void rope(Activations x, int rows, int headCount, RotaryTable table, int[] positions) {
+    public void rope(Activations x, int rows, int headCount, RotaryTable table, DevicePositions positions) {
         device.bind();
         Matrix32 a = rows(x, rows);
         Rotary t = (Rotary) table;
-        uploadPositions(positions, rows);
-        kernels.rope(a.ptr, t.inverseFrequencies(), positionBuffer, rows, headCount, t.rotary().headDim(),
+        long p = positions(positions, rows);
+        kernels.rope(a.ptr, t.inverseFrequencies(), p, rows, headCount, t.rotary().headDim(),
                 t.rotary().layout() == RopeLayout.INTERLEAVED);
         a.version++;
     }
 
     @Override
-    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, int[] positions) {
+    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot,
+                        DevicePositions positions) {
         device.bind();
         KvLayer c = (KvLayer) cache;
         Matrix32 ka = rows(k, rows);
@@ -370,12 +400,12 @@ public final class CudaBackend implements Backend {
         if (ka.cols != c.kvDim() || va.cols != c.kvDim()) {
             throw new IllegalArgumentException("K/V width " + ka.cols + "/" + va.cols + " but the cache holds " + c.kvDim());
         }
-        uploadPositions(positions, rows);
-        kernels.storeKv(ka.ptr, va.ptr, c.keys(), c.values(), c.positions(), positionBuffer, rows, c.kvDim(), firstSlot);
+        kernels.storeKv(ka.ptr, va.ptr, c.keys(), c.values(), c.positions(), positions(positions, rows), rows, c.kvDim(),
+                firstSlot);
     }
 
     @Override
-    public void attention(Activations q, int rows, int[] positions, KvCacheLayer cache, int slotCount,
+    public void attention(Activations q, int rows, DevicePositions positions, KvCacheLayer cache, int slotCount,
                           AttentionShape shape, Activations out) {
         device.bind();
         Matrix32 qa = rows(q, rows);
@@ -384,7 +414,7 @@ public final class CudaBackend implements Backend {
         if (slotCount < 0 || slotCount > c.capacity()) {
             throw new IllegalArgumentException("slot count " + slotCount + " outside capacity " + c.capacity());
         }
-        uploadPositions(positions, rows);
+        long queryPositions = positions(positions, rows);
         int heads = shape.headCount();
         int hd = shape.headDim();
         if (rows <= DECODE_ROWS && hd <= 256) {
@@ -395,14 +425,14 @@ public final class CudaBackend implements Backend {
             int perSplit = Math.max(32, (slotCount + splits - 1) / splits);
             perSplit = (perSplit + 31) & ~31;
             splits = Math.max(1, (slotCount + perSplit - 1) / perSplit);
-            kernels.attentionDecode(qa.ptr, c.keys(), c.values(), c.positions(), positionBuffer, partials, partialMax,
+            kernels.attentionDecode(qa.ptr, c.keys(), c.values(), c.positions(), queryPositions, partials, partialMax,
                     partialSum, o.ptr, rows, slotCount, heads, shape.kvHeadCount(), hd, shape.scale(),
                     shape.slidingWindow(), perSplit, splits);
         } else if (hd == 64 || hd == 128) {
-            kernels.attentionPrefill(hd, qa.ptr, c.keys(), c.values(), c.positions(), positionBuffer, o.ptr, rows,
+            kernels.attentionPrefill(hd, qa.ptr, c.keys(), c.values(), c.positions(), queryPositions, o.ptr, rows,
                     slotCount, heads, shape.kvHeadCount(), shape.scale(), shape.slidingWindow());
         } else {
-            kernels.attentionGeneric(qa.ptr, c.keys(), c.values(), c.positions(), positionBuffer, o.ptr, rows,
+            kernels.attentionGeneric(qa.ptr, c.keys(), c.values(), c.positions(), queryPositions, o.ptr, rows,
                     slotCount, heads, shape.kvHeadCount(), hd, shape.scale(), shape.slidingWindow());
         }
         o.version++;
@@ -466,12 +496,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void probeScores(Activations q, int queryRow, int queryPosition, Activations k, int count,
-                            int[] keyPositions, AttentionShape shape, float[] scores) {
+                            DevicePositions keyPositions, AttentionShape shape, float[] scores) {
         device.bind();
         Matrix32 qa = rows(q, queryRow + 1);
         Matrix32 ka = rows(k, count);
-        long keyPositionPtr = rowIndexBuffer(count);
-        copyIntsToDevice(keyPositions, count, keyPositionPtr);
+        long keyPositionPtr = positions(keyPositions, count);
         ensureProbeWorkspace(shape.headCount(), count);
         device.memset(probeScores, 0, (long) count * 4);
         kernels.probeScores(qa.ptr + (long) queryRow * qa.cols * 4, ka.ptr, keyPositionPtr, queryPosition, probeLogits,
@@ -691,9 +720,14 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public long positionsBytes(int capacity) {
+        return capacity * 4L;
+    }
+
+    @Override
     public long workspaceBytes(int maxRows, int maxCols, int maxSlots, int headCount, int headDim) {
         long decode = (long) DECODE_ROWS * headCount * MAX_SPLITS * (headDim + 2) * 4;
-        return GEMM_WORKSPACE_BYTES + (long) STAGING_FLOATS * 4 + (long) maxRows * maxCols * 2 + 8L * maxRows
+        return GEMM_WORKSPACE_BYTES + (long) STAGING_FLOATS * 4 + (long) maxRows * maxCols * 2 + 4L * maxRows
                 + decode + 4096;
     }
 
@@ -726,19 +760,6 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException(rows + " rows requested of " + m.name + ", which holds " + m.rows);
         }
         return m;
-    }
-
-    /** Positions are uploaded once per forward call: every layer's rope/storeKv/attention reuses them. */
-    private void uploadPositions(int[] positions, int rows) {
-        if (rows == uploadedPositionRows && Arrays.equals(positions, 0, rows, lastPositions, 0, rows)) {
-            return;
-        }
-        if (lastPositions.length < rows) {
-            lastPositions = new int[Math.max(rows, indexCapacity)];
-        }
-        System.arraycopy(positions, 0, lastPositions, 0, rows);
-        uploadedPositionRows = rows;
-        copyIntsToDevice(positions, rows, positionBuffer);
     }
 
     private void copyIntsToDevice(int[] values, int count, long dst) {

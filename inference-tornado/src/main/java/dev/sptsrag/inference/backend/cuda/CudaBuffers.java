@@ -2,6 +2,7 @@ package dev.sptsrag.inference.backend.cuda;
 
 import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.DeviceMatrix;
+import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.KvCacheLayer;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
@@ -58,6 +59,32 @@ final class CudaBuffers {
         public long bytes() {
             return 2L * capacity * kvDim * 2;
         }
+    }
+
+    /**
+     * {@code capacity} int32 token positions on the device; {@code count} is how many the last write copied.
+     * Ops pass {@code ptr} to their kernels as it is: nothing is copied per op.
+     */
+    static final class Positions implements DevicePositions {
+        final String name;
+        final int capacity;
+        final long ptr;
+        int count;
+
+        Positions(String name, int capacity, long ptr) {
+            this.name = name;
+            this.capacity = capacity;
+            this.ptr = ptr;
+        }
+
+        @Override
+        public String name() { return name; }
+
+        @Override
+        public int capacity() { return capacity; }
+
+        @Override
+        public int count() { return count; }
     }
 
     /** Inverse frequencies on the device. */
