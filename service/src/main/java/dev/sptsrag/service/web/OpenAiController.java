@@ -1,6 +1,7 @@
 package dev.sptsrag.service.web;
 
 import dev.sptsrag.service.ai.SptsChatModel;
+import dev.sptsrag.service.ops.EngineScheduler;
 import dev.sptsrag.service.ops.LoadedEngine;
 import dev.sptsrag.service.web.OpenAiApi.ChatCompletionChunk;
 import dev.sptsrag.service.web.OpenAiApi.ChatCompletionRequest;
@@ -47,9 +48,11 @@ public class OpenAiController {
     private final OpenAiMapper mapper;
     private final JsonMapper json;
     private final CancellableAnswers answers;
+    private final EngineScheduler engine;
 
-    public OpenAiController(SptsChatModel chatModel, JsonMapper json, CancellableAnswers answers) {
+    public OpenAiController(SptsChatModel chatModel, EngineScheduler engine, JsonMapper json, CancellableAnswers answers) {
         this.chatModel = chatModel;
+        this.engine = engine;
         this.json = json;
         this.answers = answers;
         this.mapper = new OpenAiMapper();
@@ -150,13 +153,13 @@ public class OpenAiController {
     @GetMapping("/v1/models")
     @Operation(summary = "List the served model")
     public OpenAiApi.ModelList models() {
-        return new OpenAiApi.ModelList("list", List.of(card(chatModel.scheduler().loaded())));
+        return new OpenAiApi.ModelList("list", List.of(card(engine.loaded())));
     }
 
     @GetMapping("/v1/models/{id}")
     @Operation(summary = "Describe the served model")
     public OpenAiApi.ModelCard model(@PathVariable String id) {
-        LoadedEngine loaded = chatModel.scheduler().loaded();
+        LoadedEngine loaded = engine.loaded();
         if (!loaded.modelId().equals(id)) {
             throw new dev.sptsrag.service.ai.ModelNotFoundException(id, loaded.modelId());
         }
