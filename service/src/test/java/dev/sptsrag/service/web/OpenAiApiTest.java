@@ -29,10 +29,6 @@ class OpenAiApiTest extends WebTestBase {
     @Autowired
     SptsChatModel chatModel;
 
-    private double cancelled() {
-        return cancelledRequests();
-    }
-
     private OpenAiChatModel openAiClient(boolean streamUsage) {
         return OpenAiChatModel.builder().options(OpenAiChatOptions.builder()
                 .baseUrl("http://127.0.0.1:" + port + "/v1").apiKey(KEY).model(MODEL)
@@ -230,7 +226,7 @@ class OpenAiApiTest extends WebTestBase {
      */
     @Test
     void aClientThatHangsUpStopsTheGenerationAndFreesTheEngine() throws Exception {
-        double cancelledBefore = cancelled();
+        double cancelledBefore = cancelledRequests();
         TestEngines.Hold hold = new TestEngines.Hold();
         var running = scheduler.submit(TestEngines.request(scheduler, "running", 4), hold);
         hold.awaitHeld();
@@ -243,7 +239,7 @@ class OpenAiApiTest extends WebTestBase {
             running.result().get();
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.activeRequests() == 0 && scheduler.queueDepth() == 0);
-        assertThat(cancelled()).isEqualTo(cancelledBefore + 1);
+        assertThat(cancelledRequests()).isEqualTo(cancelledBefore + 1);
         assertThat(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2}")
                 .statusCode()).isEqualTo(200);
     }

@@ -11,14 +11,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -44,30 +46,33 @@ class KernelSourceCompilesTest {
         assertTrue(Files.size(cubin) > 0);
     }
 
+    /** An {@code extern "C"} kernel definition: its name and its parameter list. */
+    private static final Pattern KERNEL = Pattern.compile("extern\\s+\"C\"\\s+__global__\\s+"
+            + "(?:__launch_bounds__\\([^)]*\\)\\s+)?void\\s+(?:__launch_bounds__\\([^)]*\\)\\s+)?(\\w+)\\s*\\(([^)]*)\\)");
+
+    /** The kernels {@code source} defines, each with its number of parameters. */
+    private static Map<String, Integer> kernelsIn(String source) {
+        Map<String, Integer> kernels = new TreeMap<>();
+        for (Matcher m = KERNEL.matcher(source); m.find(); ) {
+            kernels.put(m.group(1), m.group(2).split(",").length);
+        }
+        return kernels;
+    }
+
     @Test
     void everyKernelTheBackendLaunchesIsDefinedInItsFileWithItsArgumentCount() {
-        String bounds = "(?:__launch_bounds__\\([^)]*\\)\\s+)?";
         for (CudaKernel k : CudaKernel.values()) {
             assertTrue(CudaKernels.SOURCES.contains(k.sourceFile()), k + ": " + k.sourceFile() + " is not a source");
-            Matcher m = Pattern.compile("extern\\s+\"C\"\\s+__global__\\s+" + bounds + "void\\s+" + bounds
-                    + Pattern.quote(k.symbol()) + "\\s*\\(([^)]*)\\)").matcher(CudaKernels.source(k.sourceFile()));
-            assertTrue(m.find(), "kernel " + k.symbol() + " not in " + k.sourceFile());
-            assertEquals(k.argumentCount(), m.group(1).split(",").length, "parameters of " + k.symbol());
+            Integer parameters = kernelsIn(CudaKernels.source(k.sourceFile())).get(k.symbol());
+            assertNotNull(parameters, "kernel " + k.symbol() + " not in " + k.sourceFile());
+            assertEquals(k.argumentCount(), parameters, "parameters of " + k.symbol());
         }
     }
 
     @Test
     void everyKernelInTheSourcesIsLaunchedOrUsedOnlyByTheSelfTest() {
-        Set<String> listed = Arrays.stream(CudaKernel.values()).map(CudaKernel::symbol).collect(Collectors.toSet());
-        String bounds = "(?:__launch_bounds__\\([^)]*\\)\\s+)?";
-        Matcher m = Pattern.compile("extern\\s+\"C\"\\s+__global__\\s+" + bounds + "void\\s+" + bounds + "(\\w+)\\s*\\(")
-                .matcher(CudaKernels.source());
-        Set<String> unlisted = new TreeSet<>();
-        while (m.find()) {
-            if (!listed.contains(m.group(1))) {
-                unlisted.add(m.group(1));
-            }
-        }
+        Set<String> unlisted = new TreeSet<>(kernelsIn(CudaKernels.source()).keySet());
+        Arrays.stream(CudaKernel.values()).map(CudaKernel::symbol).forEach(unlisted::remove);
         // Variants the backend does not launch (yet), kept because tools/gpu/kernel_selftest.cu tests them.
         assertEquals(Set.of("convert_bf16_to_f32", "rms_norm_bf16", "swiglu_bf16"), unlisted);
     }
