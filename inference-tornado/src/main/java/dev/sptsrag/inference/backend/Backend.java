@@ -32,12 +32,6 @@ public interface Backend extends DeviceMemory, DecoderOps, RowSubsetOps, Samplin
         return false;
     }
 
-    /** The refusal of an optional op a backend lacks, naming both. */
-    static UnsupportedOperationException lacks(Object backend, OptionalOp op) {
-        String name = backend instanceof Backend b ? b.name() : backend.getClass().getSimpleName();
-        return new UnsupportedOperationException("the " + name + " backend lacks " + op + " (callers check supports)");
-    }
-
     /** Releases every buffer this backend allocated. */
     @Override
     void close();

@@ -30,7 +30,7 @@ public interface RowSubsetOps {
      * {@link DecoderOps#rmsNorm}, with the same result, in one pass over the source rows.
      */
     default void gatherRmsNorm(Activations src, int[] rows, int count, DeviceVector weight, float eps, Activations dst) {
-        throw Backend.lacks(this, OptionalOp.GATHER_RMS_NORM);
+        throw lacks(this, OptionalOp.GATHER_RMS_NORM);
     }
 
     /**
@@ -38,7 +38,7 @@ public interface RowSubsetOps {
      * SwiGLU of a product that holds gate and up side by side in each row. {@code out} is not {@code x}.
      */
     default void swigluHalves(Activations x, int rows, Activations out) {
-        throw Backend.lacks(this, OptionalOp.LTP_ON_DEVICE);
+        throw lacks(this, OptionalOp.LTP_ON_DEVICE);
     }
 
     /**
@@ -47,7 +47,7 @@ public interface RowSubsetOps {
      * by a float product.
      */
     default void rowNorms(Activations x, int rows, float[] factors, Activations out) {
-        throw Backend.lacks(this, OptionalOp.LTP_ON_DEVICE);
+        throw lacks(this, OptionalOp.LTP_ON_DEVICE);
     }
 
     /**
@@ -58,6 +58,12 @@ public interface RowSubsetOps {
      * @return the number chosen, {@code min(n, budget)}
      */
     default int selectRows(Activations scores, int n, int budget, int sinks, int recent, int[] out) {
-        throw Backend.lacks(this, OptionalOp.LTP_ON_DEVICE);
+        throw lacks(this, OptionalOp.LTP_ON_DEVICE);
+    }
+
+    /** The refusal of an optional op this backend lacks, naming both. */
+    private static UnsupportedOperationException lacks(RowSubsetOps ops, OptionalOp op) {
+        String name = ops instanceof Backend b ? b.name() : ops.getClass().getSimpleName();
+        return new UnsupportedOperationException("the " + name + " backend lacks " + op + " (callers check supports)");
     }
 }

@@ -90,11 +90,6 @@ public final class CancellableAnswers implements DisposableBean {
         }
     }
 
-    /** The number of answers now watched for a hang-up (for tests and metrics). */
-    int watched() {
-        return waiting.size();
-    }
-
     @Override
     public void destroy() {
         poller.shutdownNow();
