@@ -6,7 +6,9 @@
 // Prints one line per check: PASS|FAIL name max_rel_err (max |gpu - ref| / max |ref|,
 // or the fraction of mismatching elements for bit-exact checks), then BENCH lines for the
 // flash-attention prefill (causal, TFLOP/s = 4*rows*slots*head_dim*heads/2 / time) and the
-// split decode. Exit code 1 on any FAIL. `./selftest bench` runs only the timings.
+// split decode (one long sequence; a step of many), on caches paged as the backend pages them.
+// Exit code 1 on any FAIL. `./selftest bench` runs only the timings, `./selftest tests` only the
+// checks (e.g. under compute-sanitizer).
 
 #include <algorithm>
 #include <cmath>
@@ -292,33 +294,122 @@ static void test_swiglu() {
     report("swiglu_inplace", rel_err(d_g.down(), ref), 1e-5);
 }
 
+// ---------------- paged KV cache ----------------
+// One sequence's logical slots: bf16 K/V rows of kv_dim and the position of each.
+struct Seq {
+    std::vector<uint16_t> k, v;
+    std::vector<int> sp;
+    int len = 0;
+};
+
+// A pool of shuffled blocks holding the sequences (KvPages): block j of sequence s in layer `layer` is
+// tables[(s * max_blocks + j) * layers + layer]. Blocks no sequence uses, and a block's slots past a
+// sequence's end, hold NaN keys/values at position 0 (reading one poisons the result); table entries of
+// other layers and past a sequence's blocks point far outside the pool (reading one faults).
+struct PagedCache {
+    int bs = 0, shift = 0, layers = 0, layer = 0, max_blocks = 0, blocks = 0;
+    std::vector<uint16_t> k, v;
+    std::vector<int> sp, tables, filled;
+};
+
+static PagedCache page(const std::vector<Seq>& seqs, int kv_dim, int bs, int layers, int layer, int spare_blocks = 3) {
+    PagedCache c;
+    c.bs = bs;
+    while ((1 << c.shift) < bs) ++c.shift;
+    c.layers = layers;
+    c.layer = layer;
+    int used = 0;
+    for (const Seq& q : seqs) {
+        c.max_blocks = std::max(c.max_blocks, (q.len + bs - 1) / bs);
+        used += (q.len + bs - 1) / bs;
+    }
+    c.max_blocks += 1;
+    c.blocks = used + spare_blocks;
+    std::vector<int> order(c.blocks);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), g_rng);
+    c.k.assign((size_t)c.blocks * bs * kv_dim, 0x7fc0);
+    c.v.assign((size_t)c.blocks * bs * kv_dim, 0x7fc0);
+    c.sp.assign((size_t)c.blocks * bs, 0);
+    c.tables.assign((size_t)seqs.size() * c.max_blocks * layers, 1 << 22);
+    c.filled.assign((size_t)seqs.size() * layers, 0);
+    int next = 0;
+    for (size_t s = 0; s < seqs.size(); ++s) {
+        const Seq& q = seqs[s];
+        for (int j = 0; j < (q.len + bs - 1) / bs; ++j) c.tables[((size_t)s * c.max_blocks + j) * layers + layer] = order[next++];
+        for (int j = 0; j < q.len; ++j) {
+            const size_t p = (size_t)c.tables[((size_t)s * c.max_blocks + (j >> c.shift)) * layers + layer] * bs + (j & (bs - 1));
+            std::copy_n(&q.k[(size_t)j * kv_dim], kv_dim, &c.k[p * kv_dim]);
+            std::copy_n(&q.v[(size_t)j * kv_dim], kv_dim, &c.v[p * kv_dim]);
+            c.sp[p] = q.sp[j];
+        }
+    }
+    return c;
+}
+
+// The pool on the device; table(s) is sequence s's first entry for the layer.
+struct DPaged {
+    DBuf<uint16_t> k, v;
+    DBuf<int> sp, tables, filled;
+    const PagedCache& h;
+    explicit DPaged(const PagedCache& c) : k(c.k), v(c.v), sp(c.sp), tables(c.tables), filled(c.filled), h(c) {}
+    const int* table(int s) const { return tables.p + (size_t)s * h.max_blocks * h.layers + h.layer; }
+};
+
 static void test_store_kv() {
-    const int cap = 64, rows = 10, kv_dim = 256, first = 20;
+    // Two sequences in layer 1 of 2, blocks of 4: sequence 0 appends 7 rows after 2 filled slots (across
+    // three blocks), sequence 1 appends 3 after 5 (one block); rows come sequence 1 first.
+    const int kv_dim = 256, bs = 4, layers = 2, layer = 1;
+    const int lens[2] = {9, 8}, filled0[2] = {2, 5};
+    std::vector<Seq> seqs(2);
+    for (int s = 0; s < 2; ++s) {
+        seqs[s].len = lens[s];
+        seqs[s].k.assign((size_t)lens[s] * kv_dim, 0);
+        seqs[s].v.assign((size_t)lens[s] * kv_dim, 0);
+        seqs[s].sp.assign(lens[s], 0);
+    }
+    PagedCache pc = page(seqs, kv_dim, bs, layers, layer);
+    std::vector<uint16_t> kc(pc.k.size(), 0xABCD), vc(pc.v.size(), 0xABCD);
+    std::vector<int> sp(pc.sp.size(), -7);
+    for (int s = 0; s < 2; ++s) pc.filled[s * layers + layer] = filled0[s];
+    const int rows = (lens[0] - filled0[0]) + (lens[1] - filled0[1]);
     std::vector<float> k = randn((size_t)rows * kv_dim), v = randn((size_t)rows * kv_dim);
-    std::vector<int> pos(rows);
-    for (int r = 0; r < rows; ++r) pos[r] = 1000 + 3 * r;
-    std::vector<uint16_t> kc((size_t)cap * kv_dim, 0xABCD), vc((size_t)cap * kv_dim, 0xABCD);
-    std::vector<int> sp(cap, -7);
+    std::vector<int> pos(rows), kv_rows(3 * rows);
+    std::vector<long long> dst(rows);  // expected pool slot of each row
+    int r = 0;
+    for (int s : {1, 0}) {
+        const int n = lens[s] - filled0[s];
+        for (int i = 0; i < n; ++i, ++r) {
+            kv_rows[3 * r] = s;
+            kv_rows[3 * r + 1] = i;
+            kv_rows[3 * r + 2] = n;
+            pos[r] = 1000 + 3 * r;
+            const int j = filled0[s] + i;
+            dst[r] = (long long)pc.tables[((size_t)s * pc.max_blocks + j / bs) * layers + layer] * bs + j % bs;
+        }
+    }
     DBuf<float> d_k(k), d_v(v);
     DBuf<uint16_t> d_kc(kc), d_vc(vc);
-    DBuf<int> d_sp(sp), d_pos(pos);
-    store_kv<<<gs_blocks((long long)rows * kv_dim), 256>>>(d_k.p, d_v.p, d_kc.p, d_vc.p, d_sp.p, d_pos.p, rows, kv_dim,
-                                                           first);
+    DBuf<int> d_sp(sp), d_pos(pos), d_rows(kv_rows), d_filled(pc.filled), d_tables(pc.tables);
+    store_kv<<<rows, 256>>>(d_k.p, d_v.p, d_kc.p, d_vc.p, d_sp.p, d_pos.p, d_rows.p, d_filled.p + layer,
+                            d_tables.p + layer, rows, kv_dim, layers, pc.max_blocks, pc.shift);
     CKL();
     auto gk = d_kc.down(), gv = d_vc.down();
     auto gsp = d_sp.down();
+    std::vector<int> row_of(sp.size(), -1);
+    for (int i = 0; i < rows; ++i) row_of[dst[i]] = i;
     long long bad = 0;
-    for (int s = 0; s < cap; ++s) {
-        const bool in = s >= first && s < first + rows;
+    for (size_t p = 0; p < sp.size(); ++p) {
+        const int w = row_of[p];
         for (int c = 0; c < kv_dim; ++c) {
-            const size_t i = (size_t)s * kv_dim + c;
-            const uint16_t wk = in ? h_f2bf(k[(size_t)(s - first) * kv_dim + c]) : 0xABCD;
-            const uint16_t wv = in ? h_f2bf(v[(size_t)(s - first) * kv_dim + c]) : 0xABCD;
+            const size_t i = p * kv_dim + c;
+            const uint16_t wk = w >= 0 ? h_f2bf(k[(size_t)w * kv_dim + c]) : 0xABCD;
+            const uint16_t wv = w >= 0 ? h_f2bf(v[(size_t)w * kv_dim + c]) : 0xABCD;
             if (gk[i] != wk || gv[i] != wv) ++bad;
         }
-        if (gsp[s] != (in ? pos[s - first] : -7)) ++bad;
+        if (gsp[p] != (w >= 0 ? pos[w] : -7)) ++bad;
     }
-    report("store_kv", (double)bad / (cap * kv_dim), 0.0);
+    report("store_kv/paged", (double)bad / ((double)sp.size() * kv_dim), 0.0);
 }
 
 // ---------------- attention ----------------
@@ -329,8 +420,10 @@ struct AttnCase {
     int qpos_mode;  // 0: tail (slots-rows+r), 1: random in [-3, slots+3], 2: r (prefill from position 0)
     bool prefill;   // run the tensor-core kernel (hd 64 / 128 only)
     int sps;        // > 0: also run decode partial/combine with this split
+    int bs;         // slots per cache block (a power of two)
 };
 
+// Attention over a contiguous logical cache: kc/vc [slots, kvh*hd], positions sp.
 static void cpu_attention(const std::vector<float>& q, const std::vector<uint16_t>& kc, const std::vector<uint16_t>& vc,
                           const std::vector<int>& sp, const std::vector<int>& qp, int rows, int slots, int heads,
                           int kvh, int hd, float scale, int window, std::vector<double>& out) {
@@ -368,33 +461,57 @@ static void cpu_attention(const std::vector<float>& q, const std::vector<uint16_
         }
 }
 
-static void launch_prefill(int hd, const float* q, const uint16_t* kc, const uint16_t* vc, const int* sp, const int* qp,
-                           float* out, int rows, int slots, int heads, int kvh, float scale, int window) {
+static void launch_prefill(int hd, const float* q, const DPaged& c, int seq, const int* qp, float* out, int rows,
+                           int slots, int heads, int kvh, float scale, int window) {
     dim3 grid((rows + 63) / 64, heads);
     if (hd == 64)
-        attention_prefill_hd64<<<grid, 128>>>(q, kc, vc, sp, qp, out, rows, slots, heads, kvh, scale, window);
+        attention_prefill_hd64<<<grid, 128>>>(q, c.k.p, c.v.p, c.sp.p, qp, out, c.table(seq), rows, slots, heads, kvh,
+                                              scale, window, c.h.layers, c.h.shift);
     else
-        attention_prefill_hd128<<<grid, 128>>>(q, kc, vc, sp, qp, out, rows, slots, heads, kvh, scale, window);
+        attention_prefill_hd128<<<grid, 128>>>(q, c.k.p, c.v.p, c.sp.p, qp, out, c.table(seq), rows, slots, heads,
+                                               kvh, scale, window, c.h.layers, c.h.shift);
+}
+
+static void launch_generic(const float* q, const DPaged& c, int seq, const int* qp, float* out, int rows, int slots,
+                           int heads, int kvh, int hd, float scale, int window) {
+    attention_generic<<<dim3(rows, heads), 128>>>(q, c.k.p, c.v.p, c.sp.p, qp, out, c.table(seq), rows, slots, heads,
+                                                 kvh, hd, scale, window, c.h.layers, c.h.shift);
+}
+
+// Flash-decoding of `rows` rows whose sequences kv_rows names; runs longer than max_run_rows are skipped.
+static void launch_decode(const float* q, const DPaged& c, const int* qp, const int* kv_rows, float* po, float* pm,
+                          float* ps, float* out, int rows, int max_run_rows, int heads, int kvh, int hd, float scale,
+                          int window, int sps, int splits) {
+    attention_decode_partial<<<dim3(splits, heads, rows), 128>>>(q, c.k.p, c.v.p, c.sp.p, qp, kv_rows,
+                                                                 c.filled.p + c.h.layer, c.tables.p + c.h.layer, po, pm,
+                                                                 ps, rows, max_run_rows, heads, kvh, hd, scale, window,
+                                                                 sps, c.h.layers, c.h.max_blocks, c.h.shift);
+    attention_decode_combine<<<dim3(heads, rows), (hd + 31) / 32 * 32>>>(po, pm, ps, kv_rows, out, rows, max_run_rows,
+                                                                         heads, hd, splits);
+}
+
+static Seq random_seq(int len, int kv_dim, bool shuffled) {
+    Seq q;
+    q.len = len;
+    std::vector<float> kf = randn((size_t)len * kv_dim), vf = randn((size_t)len * kv_dim);
+    q.k.resize(kf.size());
+    q.v.resize(vf.size());
+    for (size_t i = 0; i < kf.size(); ++i) {
+        q.k[i] = h_f2bf(kf[i]);
+        q.v[i] = h_f2bf(vf[i]);
+    }
+    q.sp.resize(len);
+    std::iota(q.sp.begin(), q.sp.end(), 0);
+    if (shuffled) std::shuffle(q.sp.begin(), q.sp.end(), g_rng);
+    return q;
 }
 
 static void run_attention_case(const AttnCase& c) {
-    const int extra = 13;  // capacity beyond slot_count, filled with NaN: must never be read
-    const int cap = c.slots + extra;
     const int kv_dim = c.kv_heads * c.hd;
     const float scale = 1.0f / std::sqrt((float)c.hd);
     std::vector<float> q = randn((size_t)c.rows * c.heads * c.hd, 2.0f);
     for (auto& x : q) x = h_round_bf(x);  // same bf16-rounded q for every path
-    std::vector<uint16_t> kc((size_t)cap * kv_dim, 0x7fc0), vc((size_t)cap * kv_dim, 0x7fc0);
-    {
-        std::vector<float> kf = randn((size_t)c.slots * kv_dim), vf = randn((size_t)c.slots * kv_dim);
-        for (size_t i = 0; i < kf.size(); ++i) {
-            kc[i] = h_f2bf(kf[i]);
-            vc[i] = h_f2bf(vf[i]);
-        }
-    }
-    std::vector<int> sp(cap, 0);
-    std::iota(sp.begin(), sp.begin() + c.slots, 0);
-    if (c.pos_mode == 0) std::shuffle(sp.begin(), sp.begin() + c.slots, g_rng);
+    const Seq seq = random_seq(c.slots, kv_dim, c.pos_mode == 0);
     std::vector<int> qp(c.rows);
     for (int r = 0; r < c.rows; ++r) {
         if (c.qpos_mode == 0) qp[r] = c.slots - c.rows + r;
@@ -404,68 +521,131 @@ static void run_attention_case(const AttnCase& c) {
     if (c.qpos_mode == 1 && c.rows > 2) qp[1] = -1;  // a row that sees nothing
 
     std::vector<double> ref;
-    cpu_attention(q, kc, vc, sp, qp, c.rows, c.slots, c.heads, c.kv_heads, c.hd, scale, c.window, ref);
+    cpu_attention(q, seq.k, seq.v, seq.sp, qp, c.rows, c.slots, c.heads, c.kv_heads, c.hd, scale, c.window, ref);
 
+    // The rows are the step of the cache's one sequence (layer 1 of 2): filled + rows = slots.
+    PagedCache pc = page({seq}, kv_dim, c.bs, 2, 1);
+    pc.filled[pc.layer] = c.slots - c.rows;
+    DPaged d(pc);
+    std::vector<int> kv_rows(3 * c.rows);
+    for (int r = 0; r < c.rows; ++r) {
+        kv_rows[3 * r + 1] = r;
+        kv_rows[3 * r + 2] = c.rows;
+    }
     DBuf<float> d_q(q), d_out((size_t)c.rows * c.heads * c.hd), d_gen((size_t)c.rows * c.heads * c.hd);
-    DBuf<uint16_t> d_k(kc), d_v(vc);
-    DBuf<int> d_sp(sp), d_qp(qp);
+    DBuf<int> d_qp(qp), d_rows(kv_rows);
+    const std::string bs = "/bs" + std::to_string(c.bs);
 
-    attention_generic<<<dim3(c.rows, c.heads), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_gen.p, c.rows, c.slots,
-                                                     c.heads, c.kv_heads, c.hd, scale, c.window);
+    launch_generic(d_q.p, d, 0, d_qp.p, d_gen.p, c.rows, c.slots, c.heads, c.kv_heads, c.hd, scale, c.window);
     CKL();
     const std::vector<float> gen = d_gen.down();
-    report("attention_generic/" + c.name, rel_err(gen, ref), 1e-4);
+    report("attention_generic/" + c.name + bs, rel_err(gen, ref), 1e-4);
 
     if (c.prefill) {
         CK(cudaMemset(d_out.p, 0xff, d_out.n * sizeof(float)));  // NaN garbage: every element must be written
-        launch_prefill(c.hd, d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_out.p, c.rows, c.slots, c.heads, c.kv_heads, scale,
-                       c.window);
+        launch_prefill(c.hd, d_q.p, d, 0, d_qp.p, d_out.p, c.rows, c.slots, c.heads, c.kv_heads, scale, c.window);
         CKL();
         const std::vector<float> got = d_out.down();
         const std::string kn = c.hd == 64 ? "attention_prefill_hd64/" : "attention_prefill_hd128/";
-        report(kn + c.name + "/vs_cpu", rel_err(got, ref), 2e-2);
+        report(kn + c.name + bs + "/vs_cpu", rel_err(got, ref), 2e-2);
         std::vector<double> gd(gen.begin(), gen.end());
-        report(kn + c.name + "/vs_generic", rel_err(got, gd), 2e-2);
+        report(kn + c.name + bs + "/vs_generic", rel_err(got, gd), 2e-2);
     }
     if (c.sps > 0) {
         const int splits = (c.slots + c.sps - 1) / c.sps;
         const size_t np = (size_t)c.rows * c.heads * splits;
         DBuf<float> d_po(np * c.hd), d_pm(np), d_ps(np);
-        attention_decode_partial<<<dim3(splits, c.heads, c.rows), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_po.p,
-                                                                         d_pm.p, d_ps.p, c.rows, c.slots, c.heads,
-                                                                         c.kv_heads, c.hd, scale, c.window, c.sps);
-        CKL();
         CK(cudaMemset(d_out.p, 0xff, d_out.n * sizeof(float)));
-        attention_decode_combine<<<dim3(c.heads, c.rows), (c.hd + 31) / 32 * 32>>>(d_po.p, d_pm.p, d_ps.p, d_out.p,
-                                                                                   c.rows, c.heads, c.hd, splits);
+        launch_decode(d_q.p, d, d_qp.p, d_rows.p, d_po.p, d_pm.p, d_ps.p, d_out.p, c.rows, c.rows, c.heads, c.kv_heads,
+                      c.hd, scale, c.window, c.sps, splits);
         CKL();
-        report("attention_decode/" + c.name, rel_err(d_out.down(), ref), 1e-4);
+        report("attention_decode/" + c.name + bs, rel_err(d_out.down(), ref), 1e-4);
+    }
+}
+
+// A decode step of several sequences in one launch: each row its own sequence and slot count (the
+// splits sized from the longest, shorter rows' extra splits empty), one sequence with a run of 3
+// rows, and a run of 70 rows in the middle that the launch must leave alone (another launch's).
+static void test_attention_decode_many() {
+    const int heads = 8, kvh = 2, window = 0, big = 70, max_run = 8;
+    for (int hd : {128, 80}) {
+        const int kv_dim = kvh * hd;
+        const float scale = 1.0f / std::sqrt((float)hd);
+        const int lens[] = {1, 37, 300, 1000, 5000, 16, 700};
+        const int nseq = 7;
+        const int runs[] = {1, 1, 3, 1, 1, big, 1};  // rows of each sequence in the step
+        std::vector<Seq> seqs;
+        for (int s = 0; s < nseq; ++s) seqs.push_back(random_seq(lens[s], kv_dim, s % 2 == 0));
+        PagedCache pc = page(seqs, kv_dim, 16, 3, 2);
+        std::vector<int> kv_rows, qp, seq_of, first_of(nseq);
+        int rows = 0;
+        for (int s = 0; s < nseq; ++s) {
+            first_of[s] = rows;
+            pc.filled[s * pc.layers + pc.layer] = lens[s] - runs[s];
+            for (int i = 0; i < runs[s]; ++i, ++rows) {
+                kv_rows.insert(kv_rows.end(), {s, i, runs[s]});
+                qp.push_back(s == 2 ? randint(0, lens[s] + 3) : lens[s] - runs[s] + i);
+                seq_of.push_back(s);
+            }
+        }
+        std::vector<float> q = randn((size_t)rows * heads * hd, 2.0f);
+        for (auto& x : q) x = h_round_bf(x);
+        DPaged d(pc);
+        DBuf<float> d_q(q), d_out((size_t)rows * heads * hd);
+        DBuf<int> d_qp(qp), d_rows(kv_rows);
+        const int sps = 512, splits = (5000 + sps - 1) / sps;
+        const size_t np = (size_t)rows * heads * splits;
+        DBuf<float> d_po(np * hd), d_pm(np), d_ps(np);
+        CK(cudaMemset(d_out.p, 0xff, d_out.n * sizeof(float)));
+        launch_decode(d_q.p, d, d_qp.p, d_rows.p, d_po.p, d_pm.p, d_ps.p, d_out.p, rows, max_run, heads, kvh, hd, scale,
+                      window, sps, splits);
+        CKL();
+        const std::vector<float> got = d_out.down();
+        double worst = 0;
+        long long touched = 0;
+        for (int s = 0; s < nseq; ++s) {
+            const size_t w = (size_t)heads * hd, at = (size_t)first_of[s] * w;
+            if (runs[s] > max_run) {
+                for (size_t i = 0; i < runs[s] * w; ++i) touched += !std::isnan(got[at + i]);
+                continue;
+            }
+            std::vector<float> qs(q.begin() + at, q.begin() + at + runs[s] * w);
+            std::vector<int> qps(qp.begin() + first_of[s], qp.begin() + first_of[s] + runs[s]);
+            std::vector<double> ref;
+            cpu_attention(qs, seqs[s].k, seqs[s].v, seqs[s].sp, qps, runs[s], lens[s], heads, kvh, hd, scale, window,
+                          ref);
+            std::vector<float> gs(got.begin() + at, got.begin() + at + runs[s] * w);
+            worst = std::max(worst, rel_err(gs, ref));
+        }
+        report("attention_decode/many_sequences_hd" + std::to_string(hd), worst, 1e-4);
+        report("attention_decode/many_sequences_hd" + std::to_string(hd) + "/skips_long_run", (double)touched, 0.0);
     }
 }
 
 static void test_attention() {
     const AttnCase cases[] = {
-        {"gqa_hd64_r100_s300_shuffled", 100, 300, 8, 2, 64, 0, 0, 0, true, 64},
-        {"gqa_hd128_r100_s300_shuffled", 100, 300, 8, 2, 128, 0, 0, 0, true, 128},
-        {"window37_hd128_r130_s200", 130, 200, 8, 2, 128, 37, 0, 0, true, 0},
-        {"window37_hd64_r130_s200", 130, 200, 8, 2, 64, 37, 0, 0, true, 0},
-        {"randqpos_hd64_r77_s190", 77, 190, 8, 2, 64, 0, 0, 1, true, 50},
-        {"randqpos_hd128_r77_s190", 77, 190, 8, 2, 128, 0, 0, 1, true, 0},
-        {"causal_sorted_hd128_r256_s1000", 256, 1000, 8, 2, 128, 0, 1, 0, true, 0},
-        {"from0_sorted_hd128_r300_s300", 300, 300, 8, 2, 128, 0, 1, 2, true, 0},
-        {"from0_shuffled_hd64_r300_s300", 300, 300, 8, 2, 64, 0, 0, 2, true, 0},
-        {"from0_window100_hd128_r333_s333", 333, 333, 8, 2, 128, 100, 1, 2, true, 0},
-        {"from0_window100_hd64_r333_s333", 333, 333, 8, 2, 64, 100, 0, 2, true, 0},
-        {"mha_hd128_r64_s64", 64, 64, 4, 4, 128, 0, 1, 2, true, 0},
-        {"decode_hd128_r1_s5000", 1, 5000, 8, 2, 128, 0, 0, 0, false, 512},
-        {"decode_hd64_r1_s5000_window1000", 1, 5000, 8, 2, 64, 1000, 0, 0, false, 512},
-        {"decode_hd128_r3_s5000_randqpos", 3, 5000, 8, 2, 128, 0, 0, 1, false, 512},
-        {"decode_hd128_r1_s5000_prefillkernel", 1, 5000, 8, 2, 128, 0, 0, 0, true, 0},
-        {"hd80_r21_s300", 21, 300, 8, 2, 80, 0, 0, 0, false, 128},
-        {"hd100_r9_s257", 9, 257, 4, 1, 100, 0, 0, 1, false, 100},
-        {"hd256_r5_s400", 5, 400, 8, 2, 256, 0, 0, 0, false, 160},
+        {"gqa_hd64_r100_s300_shuffled", 100, 300, 8, 2, 64, 0, 0, 0, true, 64, 16},
+        {"gqa_hd128_r100_s300_shuffled", 100, 300, 8, 2, 128, 0, 0, 0, true, 128, 4},
+        {"window37_hd128_r130_s200", 130, 200, 8, 2, 128, 37, 0, 0, true, 0, 64},
+        {"window37_hd64_r130_s200", 130, 200, 8, 2, 64, 37, 0, 0, true, 0, 1},
+        {"randqpos_hd64_r77_s190", 77, 190, 8, 2, 64, 0, 0, 1, true, 50, 128},
+        {"randqpos_hd128_r77_s190", 77, 190, 8, 2, 128, 0, 0, 1, true, 0, 2},
+        {"causal_sorted_hd128_r256_s1000", 256, 1000, 8, 2, 128, 0, 1, 0, true, 0, 16},
+        {"from0_sorted_hd128_r300_s300", 300, 300, 8, 2, 128, 0, 1, 2, true, 0, 32},
+        {"from0_shuffled_hd64_r300_s300", 300, 300, 8, 2, 64, 0, 0, 2, true, 0, 16},
+        {"from0_window100_hd128_r333_s333", 333, 333, 8, 2, 128, 100, 1, 2, true, 0, 8},
+        {"from0_window100_hd64_r333_s333", 333, 333, 8, 2, 64, 100, 0, 2, true, 0, 16},
+        {"mha_hd128_r64_s64", 64, 64, 4, 4, 128, 0, 1, 2, true, 0, 64},
+        {"decode_hd128_r1_s5000", 1, 5000, 8, 2, 128, 0, 0, 0, false, 512, 16},
+        {"decode_hd64_r1_s5000_window1000", 1, 5000, 8, 2, 64, 1000, 0, 0, false, 512, 1},
+        {"decode_hd128_r3_s5000_randqpos", 3, 5000, 8, 2, 128, 0, 0, 1, false, 512, 16},
+        {"decode_hd128_r1_s5000_prefillkernel", 1, 5000, 8, 2, 128, 0, 0, 0, true, 0, 16},
+        {"hd80_r21_s300", 21, 300, 8, 2, 80, 0, 0, 0, false, 128, 16},
+        {"hd100_r9_s257", 9, 257, 4, 1, 100, 0, 0, 1, false, 100, 4},
+        {"hd256_r5_s400", 5, 400, 8, 2, 256, 0, 0, 0, false, 160, 16},
     };
     for (const auto& c : cases) run_attention_case(c);
+    test_attention_decode_many();
 }
 
 // ---------------- argmax / top-k ----------------
@@ -588,52 +768,49 @@ static void test_top_k() {
 }
 
 // ---------------- benchmark ----------------
-static void bench_prefill(int n, int hd, bool check) {
-    const int heads = 32, kvh = 8, rows = n, slots = n;
-    const int kv_dim = kvh * hd;
-    const float scale = 1.0f / std::sqrt((float)hd);
-    std::vector<float> q = randn((size_t)rows * heads * hd, 1.0f);
-    std::vector<uint16_t> kc((size_t)slots * kv_dim), vc((size_t)slots * kv_dim);
-    {
-        const std::vector<float> kf = randn(kc.size()), vf = randn(vc.size());
-        for (size_t i = 0; i < kc.size(); ++i) {
-            kc[i] = h_f2bf(kf[i]);
-            vc[i] = h_f2bf(vf[i]);
-        }
-    }
-    std::vector<int> sp(slots), qp(rows);
-    std::iota(sp.begin(), sp.end(), 0);
-    std::iota(qp.begin(), qp.end(), 0);
-    DBuf<float> d_q(q), d_out((size_t)rows * heads * hd);
-    DBuf<uint16_t> d_k(kc), d_v(vc);
-    DBuf<int> d_sp(sp), d_qp(qp);
-    for (int i = 0; i < 2; ++i)
-        launch_prefill(hd, d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_out.p, rows, slots, heads, kvh, scale, 0);
+// Milliseconds per call of `launch`, after a warm-up.
+template <class F>
+static float time_ms(F launch, int iters) {
+    for (int i = 0; i < 2; ++i) launch();
     CKL();
     CK(cudaDeviceSynchronize());
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
-    const int iters = 10;
     CK(cudaEventRecord(e0));
-    for (int i = 0; i < iters; ++i)
-        launch_prefill(hd, d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_out.p, rows, slots, heads, kvh, scale, 0);
+    for (int i = 0; i < iters; ++i) launch();
     CK(cudaEventRecord(e1));
     CK(cudaEventSynchronize(e1));
     CKL();
     float ms = 0;
     CK(cudaEventElapsedTime(&ms, e0, e1));
-    ms /= iters;
-    const double flops = 4.0 * rows * (double)slots * hd * heads / 2.0;
-    printf("BENCH attention_prefill_hd%d rows=slots=%d heads=%d kv_heads=%d causal: %.3f ms, %.1f TFLOP/s\n", hd, n,
-           heads, kvh, ms, flops / (ms * 1e-3) / 1e12);
-    fflush(stdout);
     CK(cudaEventDestroy(e0));
     CK(cudaEventDestroy(e1));
+    return ms / iters;
+}
+
+// Causal prefill of n rows over n slots of one sequence, in shuffled blocks of 16 slots.
+static void bench_prefill(int n, int hd, bool check) {
+    const int heads = 32, kvh = 8, rows = n, slots = n;
+    const int kv_dim = kvh * hd;
+    const float scale = 1.0f / std::sqrt((float)hd);
+    std::vector<float> q = randn((size_t)rows * heads * hd, 1.0f);
+    PagedCache pc = page({random_seq(slots, kv_dim, false)}, kv_dim, 16, 1, 0);
+    std::vector<int> qp(rows);
+    std::iota(qp.begin(), qp.end(), 0);
+    DPaged d(pc);
+    DBuf<float> d_q(q), d_out((size_t)rows * heads * hd);
+    DBuf<int> d_qp(qp);
+    const float ms = time_ms([&]() {
+        launch_prefill(hd, d_q.p, d, 0, d_qp.p, d_out.p, rows, slots, heads, kvh, scale, 0);
+    }, 10);
+    const double flops = 4.0 * rows * (double)slots * hd * heads / 2.0;
+    printf("BENCH attention_prefill_hd%d rows=slots=%d heads=%d kv_heads=%d causal, blocks of 16: %.3f ms, %.1f TFLOP/s\n",
+           hd, n, heads, kvh, ms, flops / (ms * 1e-3) / 1e12);
+    fflush(stdout);
     if (check) {
         DBuf<float> d_gen((size_t)rows * heads * hd);
-        attention_generic<<<dim3(rows, heads), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_gen.p, rows, slots, heads,
-                                                     kvh, hd, scale, 0);
+        launch_generic(d_q.p, d, 0, d_qp.p, d_gen.p, rows, slots, heads, kvh, hd, scale, 0);
         CKL();
         auto gen = d_gen.down();
         auto got = d_out.down();
@@ -643,47 +820,49 @@ static void bench_prefill(int n, int hd, bool check) {
     }
 }
 
-// Decode (one query row, long context): partial + combine, reported as KV bytes read per second.
-static void bench_decode(int slots, int sps) {
-    const int heads = 32, kvh = 8, hd = 128, rows = 1;
+// Decode of `seqs` sequences of `slots` slots each (one query row each, one launch; blocks of 16),
+// split by `sps` slots (0: as the backend splits it), reported as KV bytes read per second.
+static void bench_decode(int seqs, int slots, int sps, int sms) {
+    const int heads = 32, kvh = 8, hd = 128, rows = seqs;
     const int kv_dim = kvh * hd;
-    const int splits = (slots + sps - 1) / sps;
     const float scale = 1.0f / std::sqrt((float)hd);
+    if (sps == 0) {  // CudaBackend's split heuristic
+        const int target = std::min(256, std::max(1, 4 * sms / (heads * rows)));
+        sps = std::max(32, (slots + target - 1) / target);
+        sps = (sps + 31) & ~31;
+    }
+    const int splits = std::max(1, (slots + sps - 1) / sps);
+    std::vector<Seq> all;
+    for (int s = 0; s < seqs; ++s) {
+        Seq q;
+        q.len = slots;
+        q.k.assign((size_t)slots * kv_dim, 0x3f80);
+        q.v.assign((size_t)slots * kv_dim, 0x3f80);
+        q.sp.resize(slots);
+        std::iota(q.sp.begin(), q.sp.end(), 0);
+        all.push_back(std::move(q));
+    }
+    PagedCache pc = page(all, kv_dim, 16, 1, 0);
+    std::vector<int> kv_rows, qp(rows, slots);
+    for (int s = 0; s < seqs; ++s) {
+        pc.filled[s] = slots - 1;
+        kv_rows.insert(kv_rows.end(), {s, 0, 1});
+    }
+    all.clear();
+    DPaged d(pc);
     std::vector<float> q = randn((size_t)rows * heads * hd);
-    std::vector<uint16_t> kc((size_t)slots * kv_dim, 0x3f80), vc((size_t)slots * kv_dim, 0x3f80);
-    std::vector<int> sp(slots), qp(rows, slots);
-    std::iota(sp.begin(), sp.end(), 0);
     DBuf<float> d_q(q), d_out((size_t)rows * heads * hd);
-    DBuf<uint16_t> d_k(kc), d_v(vc);
-    DBuf<int> d_sp(sp), d_qp(qp);
+    DBuf<int> d_qp(qp), d_rows(kv_rows);
     const size_t np = (size_t)rows * heads * splits;
     DBuf<float> d_po(np * hd), d_pm(np), d_ps(np);
-    auto launch = [&]() {
-        attention_decode_partial<<<dim3(splits, heads, rows), 128>>>(d_q.p, d_k.p, d_v.p, d_sp.p, d_qp.p, d_po.p, d_pm.p,
-                                                                     d_ps.p, rows, slots, heads, kvh, hd, scale, 0, sps);
-        attention_decode_combine<<<dim3(heads, rows), hd>>>(d_po.p, d_pm.p, d_ps.p, d_out.p, rows, heads, hd, splits);
-    };
-    for (int i = 0; i < 3; ++i) launch();
-    CKL();
-    CK(cudaDeviceSynchronize());
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
-    const int iters = 20;
-    CK(cudaEventRecord(e0));
-    for (int i = 0; i < iters; ++i) launch();
-    CK(cudaEventRecord(e1));
-    CK(cudaEventSynchronize(e1));
-    CKL();
-    float ms = 0;
-    CK(cudaEventElapsedTime(&ms, e0, e1));
-    ms /= iters;
-    const double bytes = 2.0 * slots * (double)kv_dim * 2.0;
-    printf("BENCH attention_decode rows=1 slots=%d heads=%d kv_heads=%d hd=%d split=%d: %.1f us, %.0f GB/s of KV\n", slots,
-           heads, kvh, hd, sps, ms * 1e3, bytes / (ms * 1e-3) / 1e9);
+    const float ms = time_ms([&]() {
+        launch_decode(d_q.p, d, d_qp.p, d_rows.p, d_po.p, d_pm.p, d_ps.p, d_out.p, rows, 8, heads, kvh, hd, scale, 0,
+                      sps, splits);
+    }, 20);
+    const double bytes = 2.0 * seqs * slots * (double)kv_dim * 2.0;
+    printf("BENCH attention_decode sequences=%d slots=%d heads=%d kv_heads=%d hd=%d split=%d, blocks of 16: %.1f us, "
+           "%.0f GB/s of KV\n", seqs, slots, heads, kvh, hd, sps, ms * 1e3, bytes / (ms * 1e-3) / 1e9);
     fflush(stdout);
-    CK(cudaEventDestroy(e0));
-    CK(cudaEventDestroy(e1));
 }
 
 // ---------------- select_top_rows (SPTS/LTP: the FFN rows chosen on the device) ----------------
@@ -752,6 +931,7 @@ static void test_select_top_rows() {
 
 int main(int argc, char** argv) {
     const bool bench_only = argc > 1 && strcmp(argv[1], "bench") == 0;  // timing (+ the large check) only
+    const bool tests_only = argc > 1 && strcmp(argv[1], "tests") == 0;  // the checks only
     int dev = 0;
     CK(cudaSetDevice(dev));
     cudaDeviceProp prop;
@@ -772,11 +952,15 @@ int main(int argc, char** argv) {
         test_select_top_rows();
     }
 
-    bench_prefill(4096, 128, true);
-    bench_prefill(8192, 128, false);
-    bench_prefill(4096, 64, true);
-    bench_prefill(8192, 64, false);
-    bench_decode(32768, 512);
+    if (!tests_only) {
+        bench_prefill(4096, 128, true);
+        bench_prefill(8192, 128, false);
+        bench_prefill(4096, 64, true);
+        bench_prefill(8192, 64, false);
+        bench_decode(1, 32768, 512, prop.multiProcessorCount);
+        bench_decode(1, 32768, 0, prop.multiProcessorCount);
+        bench_decode(64, 4096, 0, prop.multiProcessorCount);
+    }
 
     CK(cudaDeviceSynchronize());
     printf("%s: %d failure(s)\n", g_failures ? "FAILED" : "ALL PASSED", g_failures);

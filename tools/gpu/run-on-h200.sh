@@ -4,6 +4,7 @@
 #   check  — kernel self-test (nvcc), the CUDA JUnit tests, generate --backend cuda on fixture models
 #   bench  — measured ceilings (floors.py), the engine's bench on synthetic llama-3.1-8b, the PyTorch baseline
 #   all    — both
+#   batch  — continuous batching: aggregate decode of 1, 4, 16, 64 sequences together on synthetic llama-3.1-8b
 #   ltp    — the LTP proxy on the GPU (CudaLowRankProxyTest) and a CPU calibration of synthetic llama-3.1-8b
 #   cpu    — the CPU backend's contract tests and the fixed-order lane sums (LaneSumsTest) on this host's CPU
 #            (AVX-512 here, where C2's reduceLanes is unordered; the development machines may have only AVX2)
@@ -58,6 +59,7 @@ if [ "$mode" = check ] || [ "$mode" = all ]; then
       --select-class dev.sptsrag.inference.backend.cuda.CudaEngineParityTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaSptsParityTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaLowRankProxyTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaPagedAttentionTest \
       --details=tree --disable-banner 2>&1 | tee "$OUT/junit.txt" | tail -60
   note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit.txt" | tr -s ' ' | tr '\n' ' ')"
   grep -aE 'worst|argmax equal|overlap|SPTS GPU|LTP proxy on the GPU' "$OUT/junit.txt" >> "$summary"
@@ -140,6 +142,7 @@ if [ "$mode" = ltp ]; then
   TEST_CP="$CP:$carry/app/engine-tests.jar:inference-tornado/src/test/resources"
   $JAVA -jar "$carry/junit-console.jar" execute --class-path "$TEST_CP" \
       --select-class dev.sptsrag.inference.backend.cuda.CudaLowRankProxyTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaPagedAttentionTest \
       --details=tree --disable-banner 2>&1 | tee "$OUT/junit-ltp.txt" | tail -20
   note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit-ltp.txt" | tr -s ' ' | tr '\n' ' ')"
   grep -a 'LTP proxy on the GPU' "$OUT/junit-ltp.txt" >> "$summary"
@@ -159,6 +162,17 @@ if [ "$mode" = spts ]; then
       2>&1 | tee "$OUT/bench-spts.txt" | grep -v '^loading'
   note "spts bench took $(( $(date +%s) - t0 )) s"
   grep '^|' "$OUT/bench-spts.txt" >> "$summary"
+fi
+
+if [ "$mode" = batch ]; then
+  t0=$(date +%s)
+  for len in ${BATCH_PROMPTS:-1024 8192}; do
+    $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" bench --backend cuda --preset llama-3.1-8b --preset-type bf16 \
+        --prompt-tokens "$len" --gen-tokens ${BATCH_GEN:-64} --runs 2 --concurrency ${BATCH_SEQUENCES:-1,4,16,64} \
+        --context $(( len + ${BATCH_GEN:-64} + 64 )) 2>&1 | tee "$OUT/bench-batch-$len.txt" | grep -v '^loading'
+    grep '^|' "$OUT/bench-batch-$len.txt" >> "$summary"
+  done
+  note "batch bench took $(( $(date +%s) - t0 )) s"
 fi
 
 if [ "$mode" = bench ] || [ "$mode" = all ]; then

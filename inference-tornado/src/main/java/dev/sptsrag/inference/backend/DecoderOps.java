@@ -31,18 +31,23 @@ public interface DecoderOps {
     void rope(Activations x, int rows, int headCount, RotaryTable table, DevicePositions positions);
 
     /**
-     * Writes {@code k[r]}, {@code v[r]} into cache slots {@code firstSlot + r} and records their
-     * token positions.
+     * Writes {@code k[r]}, {@code v[r]} for r below {@code rows} into layer {@code layer} of the paged
+     * {@code cache}, tagged with {@code positions[r]}: row r goes to its sequence's logical slot
+     * {@code filled + rank} ({@link KvPages} says where that is and what {@code kvRows} holds). The blocks
+     * must be in the sequence's table.
      */
-    void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot, DevicePositions positions);
+    void storeKv(Activations k, Activations v, int rows, DevicePositions positions, DeviceInts kvRows, KvPages cache,
+                 int layer);
 
     /**
-     * Causal attention of each query row over the first {@code slotCount} cache slots: query
-     * {@code r} at {@code positions[r]} sees the slots whose token position is not after it (and,
-     * with a sliding window, not more than {@code window - 1} before it). Grouped-query heads
-     * share their KV head.
+     * Causal attention of each query row over its own sequence in layer {@code layer} of {@code cache}: row
+     * {@code r} at {@code positions[r]} sees the first {@code filled + count} logical slots of its sequence
+     * ({@code kvRows}, see {@link KvPages}) whose token position is not after it (and, with a sliding window,
+     * not more than {@code window - 1} before it). Grouped-query heads share their KV head. Rows of different
+     * sequences may share a call (a decode step of many sequences); each row's result does not depend on
+     * which rows share it.
      */
-    void attention(Activations q, int rows, DevicePositions positions, KvCacheLayer cache, int slotCount,
+    void attention(Activations q, int rows, DevicePositions positions, DeviceInts kvRows, KvPages cache, int layer,
                    AttentionShape shape, Activations out);
 
     /** {@code out[r] = silu(gate[r]) * up[r]}; {@code out} may be {@code gate}. */

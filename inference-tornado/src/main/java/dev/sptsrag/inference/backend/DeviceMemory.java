@@ -20,8 +20,20 @@ public interface DeviceMemory {
     /** Allocates an activation matrix of {@code rows × cols} float32 values. */
     Activations allocateActivations(String name, int rows, int cols);
 
-    /** Allocates one layer's key/value cache of {@code capacity} token slots of width {@code kvDim}. */
-    KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim);
+    /**
+     * Allocates a paged cache's pool: {@code blocks} blocks of {@code blockSize} (a power of two) key/value slots of
+     * width {@code kvDim}.
+     */
+    KvBlockPool allocateKvBlockPool(int blocks, int blockSize, int kvDim);
+
+    /** Allocates room for {@code capacity} integers (zeros), which {@link #writeInts} fills. */
+    DeviceInts allocateInts(String name, int capacity);
+
+    /**
+     * Copies {@code src[srcOffset .. srcOffset + count)} to entries {@code [dstOffset, dstOffset + count)} of
+     * {@code dst}; ops issued later read them.
+     */
+    void writeInts(int[] src, int srcOffset, int count, DeviceInts dst, int dstOffset);
 
     /** Allocates room for {@code capacity} token positions, which {@link #writePositions} fills. */
     DevicePositions allocatePositions(String name, int capacity);

@@ -14,8 +14,11 @@ public interface MemoryPlanning {
     /** Bytes {@link DeviceMemory#allocateActivations} will hold. */
     long activationBytes(int rows, int cols);
 
-    /** Bytes {@link DeviceMemory#allocateKvCacheLayer} will hold. */
-    long kvCacheLayerBytes(int capacity, int kvDim);
+    /** Bytes {@link DeviceMemory#allocateKvBlockPool} will hold. */
+    long kvBlockPoolBytes(int blocks, int blockSize, int kvDim);
+
+    /** Bytes {@link DeviceMemory#allocateInts} will hold. */
+    long intsBytes(int capacity);
 
     /** Bytes {@link DeviceMemory#allocatePositions} will hold. */
     long positionsBytes(int capacity);

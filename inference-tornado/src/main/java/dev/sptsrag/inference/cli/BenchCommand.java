@@ -1,5 +1,8 @@
 package dev.sptsrag.inference.cli;
 
+import dev.sptsrag.inference.engine.BatchSettings;
+import dev.sptsrag.inference.engine.ContinuousBatcher;
+import dev.sptsrag.inference.engine.Generation;
 import dev.sptsrag.inference.engine.GenerationMetrics;
 import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.GenerationResult;
@@ -53,6 +56,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gen-tokens", defaultValue = "32", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
     int genTokens;
 
+    @Option(names = "--concurrency", split = ",", paramLabel = "N",
+            description = "Sequences decoded together (continuous batching), comma-separated, e.g. 1,4,16,64: reports "
+                    + "the aggregate decode speed of each instead of the single-sequence table.")
+    List<Integer> concurrency = new ArrayList<>();
+
     @Option(names = "--runs", defaultValue = "3", description = "Runs; the first is a warm-up when more than one (default ${DEFAULT-VALUE}).")
     int runs;
 
@@ -67,13 +75,28 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (LoadedModel loaded = model.open()) {
             int context = Math.max(runtime.contextFor(loaded.config().contextLength()), longest + genTokens + 1);
+            if (concurrency.stream().anyMatch(n -> n < 1)) {
+                throw new IllegalArgumentException("--concurrency values must be >= 1");
+            }
+            int sequences = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
             // No tokenizer: the engine then never stops at an end-of-text token.
             try (InferenceEngine engine = new InferenceEngine(loaded.config(), loaded.weights(), null,
-                    runtime.createBackend(err), context, runtime.batch,
+                    runtime.createBackend(err), context, runtime.batch, new BatchSettings(sequences, 0, false),
                     new Progress(err, "loading layers", loaded.config().layerCount()))) {
                 LowRankProxyOption.apply(ltp, loaded, engine, err);
                 double loadSeconds = (System.nanoTime() - t0) / 1e9;
                 err.println("memory plan: " + engine.memoryPlan());
+                if (!concurrency.isEmpty()) {
+                    out.println("| model | backend | prompt | sequences | generated each | aggregate decode tok/s "
+                            + "| per sequence tok/s | step ms | prefill s | KV blocks used / pool |");
+                    out.println("|---|---|---|---|---|---|---|---|---|---|");
+                    for (int length : promptTokens) {
+                        for (int n : concurrency) {
+                            out.println(measureTogether(engine, loaded, length, n, err));
+                        }
+                    }
+                    return 0;
+                }
                 List<String> rows = new ArrayList<>();
                 for (String skip : skips.isEmpty() ? List.of("off") : skips) {
                     SkipBudget budget = SkipBudget.parse(skip, loaded.config());
@@ -117,6 +140,57 @@ final class BenchCommand implements Callable<Integer> {
                 ttft / measured, decode / measured, total / measured, engine.deviceModel().matrixBytes() / GIB,
                 engine.cache().bytes() / GIB, engine.memoryPlan().totalBytes() / GIB,
                 engine.backend().allocatedBytes() / GIB, loadSeconds);
+    }
+
+    /**
+     * {@code n} sequences of {@code length} random tokens admitted together, {@code --runs} times: the prefill
+     * (until every one has its first token) timed apart from the decode, whose steps hold one row per sequence.
+     */
+    private String measureTogether(InferenceEngine engine, LoadedModel loaded, int length, int n, PrintWriter err) {
+        ContinuousBatcher batcher = engine.batcher();
+        double decodeTps = 0, stepMs = 0, prefillSeconds = 0;
+        int measured = 0, peakBlocks = 0;
+        for (int run = 0; run < runs; run++) {
+            List<Generation> generations = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                int[] prompt = new SplittableRandom(11 + i).ints(length, 0, loaded.config().vocabSize()).toArray();
+                Generation g = batcher.admit(new GenerationRequest(prompt, SamplingOptions.greedy(genTokens)),
+                        TokenListener.IGNORE);
+                if (g == null) {
+                    throw new IllegalStateException("the KV cache holds fewer than " + n + " sequences of " + length
+                            + " tokens: " + engine.memoryPlan());
+                }
+                generations.add(g);
+            }
+            while (generations.stream().anyMatch(g -> g.generatedTokens() == 0 && !g.isDone())) {
+                batcher.step();
+            }
+            engine.backend().synchronize();
+            long t1 = System.nanoTime();
+            int steps = 0;
+            int before = generations.stream().mapToInt(Generation::generatedTokens).sum();
+            while (batcher.running() > 0) {
+                peakBlocks = Math.max(peakBlocks, batcher.cache().blockCount() - batcher.cache().freeBlocks());
+                batcher.step();
+                steps++;
+            }
+            engine.backend().synchronize();
+            long t2 = System.nanoTime();
+            int decoded = generations.stream().mapToInt(g -> g.result().tokens().length).sum() - before;
+            double tps = decoded / ((t2 - t1) / 1e9);
+            err.printf("prompt %d, %d sequences, run %d: prefill %.3f s, decode %.1f tok/s over %d steps%n", length, n,
+                    run + 1, (t1 - t0) / 1e9, tps, steps);
+            if (runs == 1 || run > 0) {
+                decodeTps += tps;
+                stepMs += steps == 0 ? 0 : (t2 - t1) / 1e6 / steps;
+                prefillSeconds += (t1 - t0) / 1e9;
+                measured++;
+            }
+        }
+        return String.format("| %s | %s | %d | %d | %d | %.1f | %.1f | %.2f | %.3f | %d / %d |", loaded.config().name(),
+                engine.backend().description(), length, n, genTokens, decodeTps / measured, decodeTps / measured / n,
+                stepMs / measured, prefillSeconds / measured, peakBlocks, batcher.cache().blockCount());
     }
 
     private static final double GIB = 1L << 30;

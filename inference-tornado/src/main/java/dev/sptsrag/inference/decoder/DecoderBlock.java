@@ -139,21 +139,26 @@ public final class DecoderBlock {
     }
 
     /**
-     * Appends the set's keys and values to layer {@code layer} of {@code cache}, tagged with their positions,
-     * then writes to {@code out} the attention of the set's queries over everything that layer holds. The
-     * attention is causal by position, so a subset of the tokens attends among itself at its original
-     * positions.
+     * Appends the set's keys and values to layer {@code layer} of each entry's sequence in {@code cache}, tagged
+     * with their positions, then writes to {@code out} the attention of the set's queries over everything that
+     * layer of their sequence holds. The attention is causal by position, so a subset of the tokens attends
+     * among itself at its original positions. The owner has reserved the blocks ({@link KvCache#reserve}) and
+     * published the cache for the step.
      */
     public void attend(int layer, RowSet rows, Activations q, Activations k, Activations v, KvCache cache,
                        Activations out) {
         int n = rows.count();
-        int slot = cache.filled(layer);
-        if (slot + n > cache.capacity()) {
-            throw new IllegalStateException("KV cache full: " + slot + " + " + n + " > " + cache.capacity());
+        for (int i = 0; i < rows.runCount(); i++) {
+            if (!cache.hasRoom(rows.runSequence(i), layer, rows.runLength(i))) {
+                throw new IllegalStateException("KV cache sequence " + rows.runSequence(i) + ", layer " + layer
+                        + ": no blocks reserved for " + rows.runLength(i) + " more slots");
+            }
         }
-        backend.storeKv(k, v, n, cache.layer(layer), slot, rows.devicePositions());
-        cache.advance(layer, n);
-        backend.attention(q, n, rows.devicePositions(), cache.layer(layer), slot + n, model.attentionShape(), out);
+        backend.storeKv(k, v, n, rows.devicePositions(), rows.kvRows(), cache.pages(), layer);
+        backend.attention(q, n, rows.devicePositions(), rows.kvRows(), cache.pages(), layer, model.attentionShape(), out);
+        for (int i = 0; i < rows.runCount(); i++) {
+            cache.advance(rows.runSequence(i), layer, rows.runLength(i));
+        }
     }
 
     /**

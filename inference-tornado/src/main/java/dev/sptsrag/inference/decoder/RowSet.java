@@ -1,7 +1,10 @@
 package dev.sptsrag.inference.decoder;
 
+import dev.sptsrag.inference.backend.DeviceInts;
 import dev.sptsrag.inference.backend.DeviceMemory;
 import dev.sptsrag.inference.backend.DevicePositions;
+import dev.sptsrag.inference.backend.KvPages;
+import dev.sptsrag.inference.backend.MemoryPlanning;
 
 /**
  * The rows of the residual stream that a {@link DecoderBlock} op runs on, with the token position of each.
@@ -17,19 +20,43 @@ import dev.sptsrag.inference.backend.DevicePositions;
  * has filled the positions and set the count for a step, and every op of the step (RoPE, the KV store,
  * attention) reads that copy, so nothing is uploaded per op. A set whose ops need no positions (the FFN's)
  * has none.
+ *
+ * <p>A set with positions also says which sequence of the paged {@link KvCache} each entry belongs to: one
+ * sequence for all ({@link #setSequence}), or consecutive runs of several (a decode step of many sequences,
+ * {@link #setRuns}). {@link #publishPositions} writes that map ({@link KvPages}' {@code kvRows}) with the
+ * positions.
  */
 public final class RowSet {
     private final int[] rows; // null: the leading rows
     private int[] positions;
     private final DeviceMemory memory;              // null: a set without positions
     private final DevicePositions devicePositions;  // what the ops read
+    private final DeviceInts deviceKvRows;          // each entry's sequence, rank and run length
+    private final int[] kvRows;
     private int count;
+    private int kvRowsCount = -1; // entries of the last published map
+    // The runs of one sequence each, in entry order: the owner's arrays, or the single run below.
+    private int[] runSequences;
+    private int[] runLengths;
+    private int runs;
+    private final int[] singleSequence = new int[1];
+    private final int[] singleLength = new int[1];
+    private boolean single;
 
-    private RowSet(int[] rows, int[] positions, DeviceMemory memory, DevicePositions devicePositions) {
+    private RowSet(int[] rows, int[] positions, DeviceMemory memory, DevicePositions devicePositions, int capacity) {
         this.rows = rows;
         this.positions = positions;
         this.memory = memory;
         this.devicePositions = devicePositions;
+        this.deviceKvRows = memory != null ? memory.allocateInts(devicePositions.name() + " kv rows",
+                KvPages.ROW_ENTRIES * capacity) : null;
+        this.kvRows = memory != null ? new int[KvPages.ROW_ENTRIES * capacity] : null;
+        setSequence(0);
+    }
+
+    /** Bytes a set with positions of {@code capacity} entries holds on a backend, for the memory plan. */
+    public static long bytes(MemoryPlanning backend, int capacity) {
+        return backend.positionsBytes(capacity) + backend.intsBytes(KvPages.ROW_ENTRIES * capacity);
     }
 
     /**
@@ -37,7 +64,7 @@ public final class RowSet {
      * (named {@code name}); give each batch's positions with {@link #setPositions}, then publish them.
      */
     public static RowSet leading(DeviceMemory memory, String name, int capacity) {
-        return new RowSet(null, null, memory, memory.allocatePositions(name, capacity));
+        return new RowSet(null, null, memory, memory.allocatePositions(name, capacity), capacity);
     }
 
     /**
@@ -49,7 +76,7 @@ public final class RowSet {
         if (rows == null || positions == null || memory == null) {
             throw new IllegalArgumentException("a listed row set needs its rows, their positions and a backend");
         }
-        return new RowSet(rows, positions, memory, memory.allocatePositions(name, positions.length));
+        return new RowSet(rows, positions, memory, memory.allocatePositions(name, positions.length), positions.length);
     }
 
     /**
@@ -60,7 +87,7 @@ public final class RowSet {
         if (rows == null) {
             throw new IllegalArgumentException("a listed row set needs its rows");
         }
-        return new RowSet(rows, null, null, null);
+        return new RowSet(rows, null, null, null, 0);
     }
 
     /** Positions of the entries from now on (e.g. a new batch's); the array stays the caller's. */
@@ -83,9 +110,39 @@ public final class RowSet {
         this.count = count;
     }
 
+    /** Every entry from now on belongs to cache sequence {@code sequence}, in position order. */
+    public void setSequence(int sequence) {
+        singleSequence[0] = sequence;
+        runSequences = singleSequence;
+        runLengths = singleLength;
+        runs = 1;
+        single = true;
+    }
+
     /**
-     * Copies the positions of entries {@code [0, count)} to the backend, where the ops of this step read them;
-     * call it whenever the owner has changed them (a new batch, a new subset), and only then.
+     * From now on the entries come in {@code runs} runs: run i is {@code lengths[i]} consecutive entries of
+     * cache sequence {@code sequences[i]}, in position order; the lengths add up to the count. The arrays stay
+     * the caller's.
+     */
+    public void setRuns(int[] sequences, int[] lengths, int runs) {
+        this.runSequences = sequences;
+        this.runLengths = lengths;
+        this.runs = runs;
+        this.single = false;
+    }
+
+    /** Runs of one sequence each (1 after {@link #setSequence}). */
+    public int runCount() { return runs; }
+
+    /** The cache sequence of run {@code i}. */
+    public int runSequence(int i) { return runSequences[i]; }
+
+    /** Entries of run {@code i}. */
+    public int runLength(int i) { return single ? count : runLengths[i]; }
+
+    /**
+     * Copies the positions of entries {@code [0, count)} and their sequences to the backend, where the ops of this
+     * step read them; call it whenever the owner has changed them (a new batch, a new subset), and only then.
      */
     public void publishPositions() {
         if (devicePositions == null) {
@@ -95,6 +152,20 @@ public final class RowSet {
             throw new IllegalStateException("no positions given to " + devicePositions.name());
         }
         memory.writePositions(positions, count, devicePositions);
+        int entry = 0;
+        for (int i = 0; i < runs; i++) {
+            int length = runLength(i);
+            for (int rank = 0; rank < length; rank++, entry++) {
+                kvRows[KvPages.ROW_ENTRIES * entry] = runSequences[i];
+                kvRows[KvPages.ROW_ENTRIES * entry + 1] = rank;
+                kvRows[KvPages.ROW_ENTRIES * entry + 2] = length;
+            }
+        }
+        if (entry != count) {
+            throw new IllegalStateException("runs of " + entry + " entries in a set of " + count);
+        }
+        memory.writeInts(kvRows, 0, KvPages.ROW_ENTRIES * count, deviceKvRows, 0);
+        kvRowsCount = count;
     }
 
     /** True for the leading rows {@code 0..count-1}, where {@link #rows()} is null. */
@@ -121,6 +192,16 @@ public final class RowSet {
                     + devicePositions.count() + " entries, the set has " + count + ": publish after a change");
         }
         return devicePositions;
+    }
+
+    /** Each entry's sequence, rank and run length ({@link KvPages}), as last published. */
+    public DeviceInts kvRows() {
+        devicePositions(); // the same checks: a set with positions, published for this count
+        if (kvRowsCount != count) {
+            throw new IllegalStateException("kv rows of " + devicePositions.name() + " published for " + kvRowsCount
+                    + " entries, the set has " + count);
+        }
+        return deviceKvRows;
     }
 
     public int count() { return count; }

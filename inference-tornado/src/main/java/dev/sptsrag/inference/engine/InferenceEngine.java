@@ -23,10 +23,11 @@ import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 /**
- * A model on a backend, ready to generate: weights uploaded, the KV cache for the whole context
- * window and every working buffer allocated up front. It serves one sequence at a time (the
- * service's scheduler owns concurrency); each {@link #generate} prefills the prompt in batches,
- * then decodes token by token, streaming text to a {@link TokenListener}.
+ * A model on a backend, ready to generate: weights uploaded, the paged KV cache and every working buffer
+ * allocated up front. Its {@link ContinuousBatcher} runs up to {@link BatchSettings#maxSequences} generations
+ * together, step by step; {@link #generate} runs one request on its own (admit it, step until it ends), for
+ * callers that serve one sequence at a time (the CLI, evaluation). The service's scheduler drives
+ * {@link #batcher()} itself, on one thread.
  */
 public final class InferenceEngine implements AutoCloseable {
     private final ModelConfig config;
@@ -35,25 +36,29 @@ public final class InferenceEngine implements AutoCloseable {
     private final DeviceModel model;
     private final ForwardPass forward;
     private final KvCache cache;
-    private final Sampler sampler;
-    private final TokenHistory history;
-    private final float[] logits;
-    private final int[] candidateIds = new int[Sampler.MAX_DEVICE_CANDIDATES];
-    private final float[] candidateValues = new float[Sampler.MAX_DEVICE_CANDIDATES];
+    private final ContinuousBatcher batcher;
     private volatile DeviceMemoryPlan memoryPlan; // grows by the LTP proxy; read by health checks on other threads
     private SptsPrefill spts;
     private DeviceLowRankProxy proxy;
     private final int[] batchTokens;
     private final int[] batchPositions;
     private final int contextLength;
+    private int sequence = -1; // the cache sequence of the latest lone request, kept for teacher forcing
+
+    /** An engine for one generation at a time ({@link BatchSettings#SINGLE}). */
+    public InferenceEngine(ModelConfig config, ModelWeights weights, Tokenizer tokenizer, Backend backend,
+                           int contextLength, int batchSize, IntConsumer loadProgress) {
+        this(config, weights, tokenizer, backend, contextLength, batchSize, BatchSettings.SINGLE, loadProgress);
+    }
 
     /**
-     * @param contextLength tokens the KV cache holds (≤ the model's context length)
-     * @param batchSize     prefill batch size (tokens per forward call); 0 for the backend's preferred size
+     * @param contextLength tokens one sequence may hold (≤ the model's context length)
+     * @param batchSize     tokens per step (prefill chunks plus decode rows); 0 for the backend's preferred size;
+     *                      at least {@code batch.maxSequences()}
      * @throws dev.sptsrag.inference.DeviceOutOfMemoryException when the plan does not fit the backend's memory
      */
     public InferenceEngine(ModelConfig config, ModelWeights weights, Tokenizer tokenizer, Backend backend,
-                           int contextLength, int batchSize, IntConsumer loadProgress) {
+                           int contextLength, int batchSize, BatchSettings batch, IntConsumer loadProgress) {
         if (contextLength <= 0 || contextLength > config.contextLength()) {
             throw new IllegalArgumentException("context length " + contextLength + " must be in 1.."
                     + config.contextLength() + " for " + config.name());
@@ -65,17 +70,18 @@ public final class InferenceEngine implements AutoCloseable {
         if (batchSize < 0) {
             throw new IllegalArgumentException("batch size must not be negative: " + batchSize);
         }
-        int batch = Math.min(batchSize == 0 ? backend.preferredBatch() : batchSize, contextLength);
-        this.memoryPlan = DeviceMemoryPlan.of(config, backend, contextLength, batch);
+        int sequences = batch.maxSequences();
+        int rows = Math.max(sequences, Math.min(batchSize == 0 ? backend.preferredBatch() : batchSize, contextLength));
+        this.memoryPlan = DeviceMemoryPlan.of(config, backend, contextLength, rows, batch);
         memoryPlan.requireFits();
         this.model = DeviceModel.upload(config, weights, backend, loadProgress);
-        this.forward = new ForwardPass(model, batch);
-        this.cache = new KvCache(config, backend, contextLength);
-        this.sampler = new Sampler(config.vocabSize());
-        this.history = new TokenHistory(config.vocabSize());
-        this.logits = new float[config.vocabSize()];
-        this.batchTokens = new int[batch];
-        this.batchPositions = new int[batch];
+        this.forward = new ForwardPass(model, rows, sequences);
+        this.cache = new KvCache(config, backend, sequences, contextLength, memoryPlan.kvBlocks(),
+                KvCache.DEFAULT_BLOCK_SIZE);
+        this.batcher = new ContinuousBatcher(config, tokenizer, forward, cache, this::spts, contextLength,
+                batch.prefixCache());
+        this.batchTokens = new int[rows];
+        this.batchPositions = new int[rows];
     }
 
     public ModelConfig config() { return config; }
@@ -90,100 +96,42 @@ public final class InferenceEngine implements AutoCloseable {
 
     public KvCache cache() { return cache; }
 
+    /** The batcher that runs generations together; drive it from one thread, as {@link #generate} does. */
+    public ContinuousBatcher batcher() { return batcher; }
+
+    /** The cache sequence of the latest {@link #generate} or {@link #allLogits} (-1 before the first). */
+    public int sequence() { return sequence; }
+
     /** What this engine holds on its backend, as planned before loading. */
     public DeviceMemoryPlan memoryPlan() { return memoryPlan; }
 
     /**
-     * Generates a continuation of the request's prompt.
+     * Generates a continuation of the request's prompt on its own: the engine must have no other generation
+     * running. Its cache sequence stays filled afterwards ({@link #lastLogits}, {@link #decode}) until the
+     * next request.
      *
      * @throws ContextLengthExceededException when the prompt leaves no room to generate
      * @throws NonFiniteLogitsException when the model's logits hold a NaN or an infinity (broken weights)
      */
     public synchronized GenerationResult generate(GenerationRequest request, TokenListener listener) {
-        long start = System.nanoTime();
-        int[] prompt = request.promptTokens();
-        SamplingOptions options = request.sampling();
-        if (prompt.length >= contextLength) {
-            throw new ContextLengthExceededException(prompt.length, options.maxTokens(), contextLength);
+        batcher.validate(request);
+        if (batcher.running() > 0) {
+            throw new IllegalStateException("generate runs one request alone; " + batcher.running()
+                    + " generations are running on the batcher");
         }
-        for (int t : prompt) {
-            if (t < 0 || t >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + t + " is outside the vocabulary (" + config.vocabSize() + ")");
-            }
+        releaseSequence();
+        Generation g = batcher.admit(request, listener);
+        if (g == null) {
+            throw new IllegalStateException("the KV cache cannot hold a prompt of " + request.promptTokens().length
+                    + " tokens");
         }
-        cache.clear();
-        history.reset();
-        history.addPrompt(prompt, prompt.length);
-        long seed = options.seed() != null ? options.seed() : new SecureRandom().nextLong();
-        sampler.reset(options, seed);
-
-        SkipPlan plan = SkipPlan.resolve(request.skipBudget(), config, prompt.length);
-        SkipStatistics skipped = null;
-        if (plan.skipsAny()) {
-            skipped = spts().run(prompt, plan, cache);
-            forward.adoptHiddenState(spts.hiddenStates(), prompt.length - 1);
-        } else {
-            prefill(prompt);
+        g.retainCache = true;
+        sequence = g.sequence;
+        while (!g.isDone()) {
+            batcher.step();
         }
-        backend.synchronize(); // a GPU runs the prefill asynchronously: time its end, not its issue
-        long prefillEnd = System.nanoTime();
-
-        TokenStreamDecoder decoder = tokenizer != null ? tokenizer.newStreamDecoder() : null;
-        StopStringMatcher stops = new StopStringMatcher(options.stopStrings());
-        StringBuilder text = new StringBuilder();
-        int[] generated = new int[Math.min(options.maxTokens(), contextLength - prompt.length)];
-        int count = 0;
-        FinishReason reason = FinishReason.LENGTH;
-        long firstToken = 0;
-        int position = prompt.length;
-        int candidates = sampler.deviceCandidates();
-        while (true) {
-            int token = nextToken(candidates);
-            if (token < 0) {
-                throw new NonFiniteLogitsException(count + 1);
-            }
-            if (count == 0) {
-                firstToken = System.nanoTime();
-            }
-            if (tokenizer != null && tokenizer.specialTokens().isEndOfGeneration(token)) {
-                reason = FinishReason.STOP;
-                break;
-            }
-            generated[count++] = token;
-            history.addGenerated(token);
-            String delta = decoder != null ? stops.accept(decoder.append(token)) : "";
-            text.append(delta);
-            if (!listener.onToken(token, delta)) {
-                reason = FinishReason.CANCELLED;
-                break;
-            }
-            if (stops.stopped()) {
-                reason = FinishReason.STOP;
-                break;
-            }
-            if (count == generated.length) {
-                reason = FinishReason.LENGTH;
-                break;
-            }
-            batchTokens[0] = token;
-            batchPositions[0] = position++;
-            forward.forward(batchTokens, batchPositions, 1, cache);
-        }
-        if (reason != FinishReason.CANCELLED && decoder != null) {
-            String tail = stops.accept(decoder.flush()) + stops.flush();
-            if (!tail.isEmpty()) {
-                text.append(tail);
-                listener.onToken(-1, tail);
-            }
-        }
-        long end = System.nanoTime();
-        if (firstToken == 0) {
-            firstToken = end;
-        }
-        GenerationMetrics metrics = new GenerationMetrics(prompt.length, count, prefillEnd - start,
-                firstToken - start, end - firstToken);
-        PrefillFlops flops = skipped != null ? skipped.flops() : PrefillFlops.full(config, prompt.length);
-        return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), reason, metrics, skipped, flops);
+        backend.synchronize();
+        return g.result();
     }
 
     /**
@@ -197,7 +145,6 @@ public final class InferenceEngine implements AutoCloseable {
         }
         return spts;
     }
-
     /**
      * Uses {@code proxy} (calibrated for this model, see {@code spts calibrate}) to choose FFN rows in
      * skip modes PAP_LTP and SPTS; null goes back to ranking them by the attention probe. Its factors
@@ -234,37 +181,19 @@ public final class InferenceEngine implements AutoCloseable {
         if (token < 0 || token >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (" + config.vocabSize() + ")");
         }
+        if (sequence < 0) {
+            throw new IllegalStateException("decode before any prompt");
+        }
         batchTokens[0] = token;
         batchPositions[0] = position;
-        forward.forward(batchTokens, batchPositions, 1, cache);
+        forward.forward(batchTokens, batchPositions, 1, sequence, cache);
     }
 
-    /**
-     * Samples from the last row: from device-side candidates when they decide exactly, else from all logits;
-     * -1 when the logits are not all finite (the backend's argmax/top-k or the sampler's scan says so).
-     */
-    private int nextToken(int candidates) {
-        int row = forward.batchRows() - 1;
-        if (candidates == 1) {
-            return forward.argmaxLogits(row);
-        }
-        if (candidates > 1) {
-            forward.topLogits(row, candidates, candidateIds, candidateValues);
-            return sampler.sampleCandidates(candidateIds, candidateValues, candidates);
-        }
-        forward.logits(row, logits);
-        return sampler.sample(logits, history);
-    }
-
-    /** Runs the prompt through the model in batches, filling the KV cache. */
-    private void prefill(int[] prompt) {
-        for (int at = 0; at < prompt.length; at += batchTokens.length) {
-            int n = Math.min(batchTokens.length, prompt.length - at);
-            System.arraycopy(prompt, at, batchTokens, 0, n);
-            for (int i = 0; i < n; i++) {
-                batchPositions[i] = at + i;
-            }
-            forward.forward(batchTokens, batchPositions, n, cache);
+    /** Frees the cache sequence a lone request kept. */
+    private void releaseSequence() {
+        if (sequence >= 0) {
+            cache.release(sequence);
+            sequence = -1;
         }
     }
 
@@ -276,14 +205,18 @@ public final class InferenceEngine implements AutoCloseable {
         if (tokens.length > contextLength) {
             throw new ContextLengthExceededException(tokens.length, 0, contextLength);
         }
-        cache.clear();
+        if (batcher.running() > 0) {
+            throw new IllegalStateException("allLogits runs alone; generations are running on the batcher");
+        }
+        releaseSequence();
+        sequence = cache.open();
         for (int at = 0; at < tokens.length; at += batchTokens.length) {
             int n = Math.min(batchTokens.length, tokens.length - at);
             System.arraycopy(tokens, at, batchTokens, 0, n);
             for (int i = 0; i < n; i++) {
                 batchPositions[i] = at + i;
             }
-            forward.forward(batchTokens, batchPositions, n, cache);
+            forward.forward(batchTokens, batchPositions, n, sequence, cache);
             for (int i = 0; i < n; i++) {
                 forward.logits(i, out[at + i]);
             }

@@ -77,10 +77,11 @@ public record SkipStatistics(int promptTokens, int[] candidates, int[] removed, 
             ffnTokens[l] = java.util.Arrays.copyOf(ffnSet, ffnRows);
         }
 
-        SkipStatistics build(KvCache cache, long bytesPerSlot, PrefillFlops flops) {
+        SkipStatistics build(KvCache cache, int sequence, PrefillFlops flops) {
+            long bytesPerSlot = cache.slotBytes();
             long kept = 0;
             for (int l = 0; l < attention.length; l++) {
-                kept += (long) cache.filled(l) * bytesPerSlot;
+                kept += (long) cache.filled(sequence, l) * bytesPerSlot;
             }
             long full = (long) attention.length * promptTokens * bytesPerSlot;
             return new SkipStatistics(promptTokens, candidates, removed, attention, ffn, probeNanos, kept, full,

@@ -131,7 +131,7 @@ public final class SptsPrefill {
                 + 2 * backend.activationBytes(capacity, c.intermediateSize())
                 + backend.activationBytes(1, c.hiddenSize()) + backend.activationBytes(1, c.queryDim())
                 + backend.activationBytes(capacity, 1);
-        long positions = 2 * backend.positionsBytes(capacity) + backend.positionsBytes(1); // candidates, active, probe
+        long positions = 2 * RowSet.bytes(backend, capacity) + RowSet.bytes(backend, 1); // candidates, active, probe
         return rows + positions + 4L * capacity * (c.headCount() + 5) + 4;
     }
 
@@ -172,22 +172,35 @@ public final class SptsPrefill {
 
     /**
      * Runs {@code tokens} (at positions 0..n-1) through every layer under {@code plan}, filling each
-     * layer of {@code cache} with exactly that layer's active tokens.
+     * layer of cache sequence {@code sequence} with exactly that layer's active tokens. The blocks for them
+     * (the plan knows how many each layer keeps) are reserved here, before anything runs.
      *
      * @return what was skipped and removed, layer by layer
+     * @throws IllegalStateException when the cache lacks the blocks (a scheduler asks {@link #blocksNeeded} first)
      */
-    public SkipStatistics run(int[] tokens, SkipPlan plan, KvCache cache) {
+    public SkipStatistics run(int[] tokens, SkipPlan plan, KvCache cache, int sequence) {
         int n = plan.promptLength();
         if (n > capacity || tokens.length < n) {
             throw new IllegalArgumentException("SPTS prefill of " + n + " tokens, capacity " + capacity);
         }
         int layers = config.layerCount();
         for (int l = 0; l < layers; l++) {
-            if (cache.filled(l) != 0) {
-                throw new IllegalArgumentException("SPTS prefill into a cache that holds " + cache.filled(l)
+            if (cache.filled(sequence, l) != 0) {
+                throw new IllegalArgumentException("SPTS prefill into a cache that holds " + cache.filled(sequence, l)
                         + " tokens in layer " + l + ": a prompt starts at position 0");
             }
         }
+        if (blocksNeeded(plan, cache, sequence) > cache.freeBlocks()) {
+            throw new IllegalStateException("KV cache full: an SPTS prefill of " + n + " tokens needs "
+                    + blocksNeeded(plan, cache, sequence) + " blocks, " + cache.freeBlocks() + " free");
+        }
+        for (int l = 0; l < layers; l++) {
+            cache.reserve(sequence, l, keptTokens(plan, l));
+        }
+        cache.publish();
+        candidateSet.setSequence(sequence);
+        attentionSet.setSequence(sequence);
+        probeSet.setSequence(sequence);
         SkipStatistics.Builder stats = new SkipStatistics.Builder(layers, n);
         PrefillFlops.Counter flops = new PrefillFlops.Counter(config);
         boolean selfProbe = plan.budget().criterion() == SelectionCriterion.SELF_PROBE;
@@ -324,7 +337,21 @@ public final class SptsPrefill {
 
             stats.layer(l, count, remove, attentionTokens, active, ffnTokens, ffnActive);
         }
-        return stats.build(cache, model.backend().kvCacheLayerBytes(1, config.kvDim()), flops.build());
+        return stats.build(cache, sequence, flops.build());
+    }
+
+    /** Tokens layer {@code l} keeps in the cache under {@code plan}: its attention-active rows. */
+    private static int keptTokens(SkipPlan plan, int l) {
+        return plan.skips(l) ? Math.min(plan.active(l), plan.candidates(l)) : plan.candidates(l);
+    }
+
+    /** Blocks a prefill under {@code plan} takes from {@code cache} for sequence {@code sequence}. */
+    public static int blocksNeeded(SkipPlan plan, KvCache cache, int sequence) {
+        int need = 0;
+        for (int l = 0; l < cache.layers(); l++) {
+            need += cache.blocksNeeded(sequence, l, keptTokens(plan, l));
+        }
+        return need;
     }
 
     /**

@@ -287,7 +287,7 @@ public abstract class BackendContractTest {
         int kvDim = kvHeads * headDim, capacity = slots + 3;
         SplittableRandom rnd = new SplittableRandom(heads * 31L + headDim + window + rows * 7L + slots);
         AttentionShape shape = new AttentionShape(heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)), window);
-        KvCacheLayer cache = backend.allocateKvCacheLayer(capacity, kvDim);
+        PagedTestCache cache = new PagedTestCache(backend, 2, capacity, kvDim, 16, slots);
 
         // Slots hold positions with gaps (skipped tokens) and partly out of order (swapped neighbours).
         int[] slotPos = new int[slots];
@@ -304,15 +304,17 @@ public abstract class BackendContractTest {
         int maxPos = p;
         float[] k = random(rnd, slots * kvDim, 1f);
         float[] v = random(rnd, slots * kvDim, 1f);
-        // Two writes, to check firstSlot.
+        // Two steps, to check that the second appends; sequence 0 holds other keys at the same positions.
         int first = slots / 2;
-        backend.storeKv(activations("k", first, kvDim, Arrays.copyOf(k, first * kvDim)),
-                activations("v", first, kvDim, Arrays.copyOf(v, first * kvDim)), first, cache, 0,
-                positions("slots", Arrays.copyOf(slotPos, first)));
+        cache.store(activations("k", first, kvDim, Arrays.copyOf(k, first * kvDim)),
+                activations("v", first, kvDim, Arrays.copyOf(v, first * kvDim)), first,
+                positions("slots", Arrays.copyOf(slotPos, first)), 1);
         int rest = slots - first;
-        backend.storeKv(activations("k2", rest, kvDim, Arrays.copyOfRange(k, first * kvDim, slots * kvDim)),
-                activations("v2", rest, kvDim, Arrays.copyOfRange(v, first * kvDim, slots * kvDim)), rest, cache, first,
-                positions("slots2", Arrays.copyOfRange(slotPos, first, slots)));
+        cache.store(activations("k2", rest, kvDim, Arrays.copyOfRange(k, first * kvDim, slots * kvDim)),
+                activations("v2", rest, kvDim, Arrays.copyOfRange(v, first * kvDim, slots * kvDim)), rest,
+                positions("slots2", Arrays.copyOfRange(slotPos, first, slots)), 1);
+        cache.store(activations("k0", slots, kvDim, random(rnd, slots * kvDim, 1f)),
+                activations("v0", slots, kvDim, random(rnd, slots * kvDim, 1f)), slots, positions("slots0", slotPos), 0);
 
         // Queries at increasing positions from before the first slot to the last; the first query sees nothing.
         int[] queryPos = new int[rows];
@@ -321,8 +323,7 @@ public abstract class BackendContractTest {
         }
         float[] q = random(rnd, rows * heads * headDim, 1f);
         Activations out = backend.allocateActivations("att", rows, heads * headDim);
-        backend.attention(activations("q", rows, heads * headDim, q), rows, positions("queries", queryPos), cache, slots,
-                shape, out);
+        cache.attend(activations("q", rows, heads * headDim, q), rows, positions("queries", queryPos), 1, shape, out);
 
         double[] expected = new double[rows * heads * headDim];
         double[] score = new double[slots];
@@ -364,6 +365,64 @@ public abstract class BackendContractTest {
     }
 
     /**
+     * One step of several sequences of a paged cache — the next token of two decoding sequences and a chunk of
+     * a third's prompt — stores each row in its own sequence and gives each row the attention it gets in a step
+     * of its sequence alone (a decode row's own sequence only, a chunk row causally over its sequence).
+     */
+    @ParameterizedTest(name = "heads {0}/{1}, dim {2}, block {3}")
+    @CsvSource({"4,2,16,2", "8,2,64,16", "4,4,128,16", "6,2,64,4"})
+    void aStepOfSeveralSequencesGivesEachRowWhatItGetsAlone(int heads, int kvHeads, int headDim, int blockSize) {
+        int kvDim = kvHeads * headDim, cols = heads * headDim;
+        SplittableRandom rnd = new SplittableRandom(heads * 131L + headDim + blockSize);
+        AttentionShape shape = new AttentionShape(heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)), 0);
+        int[] held = {37, 5, 20}; // what each sequence holds before the step
+        int[] sequences = {2, 0, 1};
+        int[] lengths = {1, 6, 1}; // sequence 0 prefills a chunk between two decoding sequences
+        PagedTestCache together = new PagedTestCache(backend, 3, 64, kvDim, blockSize, 11);
+        PagedTestCache alone = new PagedTestCache(backend, 3, 64, kvDim, blockSize, 12);
+        for (int sq = 0; sq < 3; sq++) {
+            float[] k = random(rnd, held[sq] * kvDim, 1f), v = random(rnd, held[sq] * kvDim, 1f);
+            int[] pos = new int[held[sq]];
+            Arrays.setAll(pos, i -> i);
+            for (PagedTestCache c : new PagedTestCache[] {together, alone}) {
+                c.store(activations("k", held[sq], kvDim, k), activations("v", held[sq], kvDim, v), held[sq],
+                        positions("held", pos), sq);
+            }
+        }
+        int rows = 8;
+        float[] q = random(rnd, rows * cols, 1f), k = random(rnd, rows * kvDim, 1f), v = random(rnd, rows * kvDim, 1f);
+        int[] stepPos = new int[rows];
+        for (int i = 0, row = 0; i < sequences.length; i++) {
+            for (int j = 0; j < lengths[i]; j++, row++) {
+                stepPos[row] = held[sequences[i]] + j;
+            }
+        }
+        Activations out = backend.allocateActivations("together", rows, cols);
+        together.storeAndAttend(activations("q", rows, cols, q), activations("k", rows, kvDim, k),
+                activations("v", rows, kvDim, v), positions("step", stepPos), sequences, lengths, shape, out);
+        float[] got = read(out, rows);
+
+        double[] expected = new double[rows * cols];
+        for (int i = 0, row = 0; i < sequences.length; row += lengths[i], i++) {
+            int n = lengths[i];
+            Activations o = backend.allocateActivations("alone", n, cols);
+            alone.storeAndAttend(activations("q", n, cols, Arrays.copyOfRange(q, row * cols, (row + n) * cols)),
+                    activations("k", n, kvDim, Arrays.copyOfRange(k, row * kvDim, (row + n) * kvDim)),
+                    activations("v", n, kvDim, Arrays.copyOfRange(v, row * kvDim, (row + n) * kvDim)),
+                    positions("alone", Arrays.copyOfRange(stepPos, row, row + n)), new int[] {sequences[i]},
+                    new int[] {n}, shape, o);
+            float[] r = read(o, n);
+            for (int j = 0; j < r.length; j++) {
+                expected[row * cols + j] = r[j];
+            }
+        }
+        assertClose(expected, got, Precision.STORED_OPERANDS);
+        for (int j = 0; j < cols; j++) {
+            assertTrue(got[j] != 0f || got[cols + j] != 0f, "rows see their sequences");
+        }
+    }
+
+    /**
      * A step writes its positions once and every op reads that handle: rope of q and k, the KV store,
      * attention and the probe give what they give with a freshly written handle each; the handle keeps a
      * copy (a later change to the host array is not seen), and rewriting it changes what later ops see.
@@ -396,9 +455,9 @@ public abstract class BackendContractTest {
         assertTrue(once[0] != 0f, "the first query sees its own slot");
 
         // A cache whose slots sit at 3, 10, 17; the step's handle rewritten to other positions.
-        KvCacheLayer cache = backend.allocateKvCacheLayer(rows, kvDim);
-        backend.storeKv(activations("k", rows, kvDim, k), activations("v", rows, kvDim, v), rows, cache, 0,
-                positions("slots", written));
+        PagedTestCache cache = new PagedTestCache(backend, 1, rows, kvDim, 2, 7);
+        cache.store(activations("k", rows, kvDim, k), activations("v", rows, kvDim, v), rows, positions("slots", written),
+                0);
         backend.writePositions(new int[] {0, 0, 0}, rows, step);
         Activations xa = activations("x", rows, heads * headDim, q);
         backend.rope(xa, rows, heads, table, step);
@@ -411,10 +470,10 @@ public abstract class BackendContractTest {
         }
         assertClose(unrotated, read(xa, rows), 1e-6); // at position 0 RoPE is the identity
         Activations out = backend.allocateActivations("out", rows, heads * headDim);
-        backend.attention(xa, rows, step, cache, rows, shape, out);
+        cache.attend(xa, rows, step, 0, shape, out);
         assertTrue(Arrays.equals(new float[rows * heads * headDim], read(out, rows)), "queries before every slot");
         backend.writePositions(new int[] {17, 17, 17}, rows, step);
-        backend.attention(xa, rows, step, cache, rows, shape, out);
+        cache.attend(xa, rows, step, 0, shape, out);
         float[] sees = read(out, rows);
         for (int r = 0; r < rows; r++) {
             assertTrue(sees[r * heads * headDim] != 0f, "row " + r + " sees every slot now");
@@ -436,12 +495,11 @@ public abstract class BackendContractTest {
         Activations qa = activations("q", rows, cols, q);
         Activations ka = activations("k", rows, kvDim, k);
         Activations va = activations("v", rows, kvDim, v);
-        KvCacheLayer cache = backend.allocateKvCacheLayer(rows, kvDim);
+        PagedTestCache cache = new PagedTestCache(backend, 1, rows, kvDim, 2, 7);
         backend.rope(qa, rows, shape.headCount(), table, p.get());
         backend.rope(ka, rows, shape.kvHeadCount(), table, p.get());
-        backend.storeKv(ka, va, rows, cache, 0, p.get());
         Activations out = backend.allocateActivations("out", rows, cols);
-        backend.attention(qa, rows, p.get(), cache, rows, shape, out);
+        cache.storeAndAttend(qa, ka, va, p.get(), new int[] {0}, new int[] {rows}, shape, out);
         float[] scores = new float[rows];
         backend.probeScores(qa, rows - 1, 17, ka, rows, p.get(), shape, scores);
         float[] result = Arrays.copyOf(read(out, rows), rows * cols + rows);

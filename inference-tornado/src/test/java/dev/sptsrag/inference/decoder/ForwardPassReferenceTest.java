@@ -35,7 +35,7 @@ class ForwardPassReferenceTest {
 
             DeviceModel model = DeviceModel.upload(config, weights, backend, null);
             ForwardPass pass = new ForwardPass(model, 16);
-            KvCache cache = new KvCache(config, backend, 64);
+            KvCache cache = KvCache.forOneSequence(config, backend, 64);
             float[] logits = new float[config.vocabSize()];
             int[] chunkTokens = new int[16];
             int[] positions = new int[16];
@@ -47,7 +47,7 @@ class ForwardPassReferenceTest {
                     chunkTokens[i] = tokens[pos + i];
                     positions[i] = pos + i;
                 }
-                pass.forward(chunkTokens, positions, size, cache);
+                pass.forward(chunkTokens, positions, size, 0, cache);
                 for (int i = 0; i < size; i++) {
                     pass.logits(i, logits);
                     worst = Math.max(worst, LogitComparison.assertClose(preset + " position " + (pos + i),

@@ -28,7 +28,7 @@ class LayerObserverTest {
                 positions[i] = i;
             }
             ForwardPass plain = new ForwardPass(model, n);
-            plain.forward(tokens, positions, n, new KvCache(c, backend, n));
+            plain.forward(tokens, positions, n, 0, KvCache.forOneSequence(c, backend, n));
             float[] expected = new float[c.vocabSize()];
             plain.logits(n - 1, expected);
 
@@ -45,7 +45,7 @@ class LayerObserverTest {
                 worst[0] = Math.max(worst[0], activationError(m.weights().layers().get(layer).gate(),
                         m.weights().layers().get(layer).up(), input, activation, rows, c));
             });
-            observed.forward(tokens, positions, n, new KvCache(c, backend, n));
+            observed.forward(tokens, positions, n, 0, KvCache.forOneSequence(c, backend, n));
             float[] got = new float[c.vocabSize()];
             observed.logits(n - 1, got);
 
@@ -63,7 +63,7 @@ class LayerObserverTest {
             assertTrue(worst[0] < 1e-4, "activation = silu(x·Wgate)·(x·Wup), max relative error " + worst[0]);
 
             observed.observe(null);
-            observed.forward(tokens, positions, n, new KvCache(c, backend, n));
+            observed.forward(tokens, positions, n, 0, KvCache.forOneSequence(c, backend, n));
             assertEquals(1, calls[0], "a removed observer is not called");
         }
     }

@@ -23,9 +23,10 @@ class DeviceMemoryPlanTest {
             DeviceModel model = DeviceModel.upload(m.config(), m.weights(), backend, null);
             long vectors = plan.weightBytes() - model.matrixBytes();
             assertTrue(vectors > 0 && vectors < model.matrixBytes() / 10, "norms and biases: " + vectors);
-            KvCache cache = new KvCache(m.config(), backend, 64);
-            assertEquals(plan.kvCacheBytes() - 64L * 4 * m.config().layerCount(), cache.bytes(),
-                    "KV bytes (plus the slot positions)");
+            long before = backend.allocatedBytes();
+            KvCache.forOneSequence(m.config(), backend, 64);
+            assertEquals(plan.kvCacheBytes(), backend.allocatedBytes() - before,
+                    "KV blocks with their positions, block tables and fill counts");
         }
     }
 
@@ -46,7 +47,7 @@ class DeviceMemoryPlanTest {
                     DeviceLowRankProxy.bytes(down, backend, rows));
             assertEquals(layers * factors + buffers, DeviceLowRankProxy.bytes(intermediate, backend, rows));
 
-            DeviceMemoryPlan plan = new DeviceMemoryPlan(16L << 30, 4L << 30, 1L << 30, 1L << 28, 1L << 30, 0, 24L << 30);
+            DeviceMemoryPlan plan = new DeviceMemoryPlan(16L << 30, 4L << 30, 1L << 30, 1L << 28, 1L << 30, 0, 24L << 30, 1);
             DeviceMemoryPlan withProxy = plan.withProxy(3L << 30);
             assertEquals(plan.totalBytes() + (3L << 30), withProxy.totalBytes());
             assertTrue(plan.fits() && !withProxy.fits(), withProxy.toString());
@@ -57,7 +58,7 @@ class DeviceMemoryPlanTest {
 
     @Test
     void aPlanThatDoesNotFitIsRefusedWithThePlan() {
-        DeviceMemoryPlan plan = new DeviceMemoryPlan(16L << 30, 4L << 30, 1L << 30, 1L << 28, 7L << 30, 0, 20L << 30);
+        DeviceMemoryPlan plan = new DeviceMemoryPlan(16L << 30, 4L << 30, 1L << 30, 1L << 28, 7L << 30, 0, 20L << 30, 1);
         assertTrue(!plan.fits());
         var e = assertThrows(DeviceOutOfMemoryException.class, plan::requireFits);
         assertTrue(e.getMessage().contains("weights 16.00 GiB"), e.getMessage());

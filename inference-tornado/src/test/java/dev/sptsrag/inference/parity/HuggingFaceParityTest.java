@@ -35,7 +35,7 @@ class HuggingFaceParityTest {
             ModelConfig config = HuggingFaceConfigReader.read(folder.config(), name, name);
             ModelWeights weights = ModelWeights.load(config, folder, TensorNaming.HUGGING_FACE);
             ForwardPass pass = new ForwardPass(DeviceModel.upload(config, weights, backend, null), 32);
-            KvCache cache = new KvCache(config, backend, 128);
+            KvCache cache = KvCache.forOneSequence(config, backend, 128);
             int[] seq = fx.sequence();
             float[] logits = new float[config.vocabSize()];
             int[] tokens = new int[32];
@@ -48,7 +48,7 @@ class HuggingFaceParityTest {
                     tokens[i] = seq[pos + i];
                     positions[i] = pos + i;
                 }
-                pass.forward(tokens, positions, n, cache);
+                pass.forward(tokens, positions, n, 0, cache);
                 for (int i = 0; i < n; i++) {
                     pass.logits(i, logits);
                     worst = Math.max(worst, LogitComparison.assertClose(name + " position " + (pos + i),

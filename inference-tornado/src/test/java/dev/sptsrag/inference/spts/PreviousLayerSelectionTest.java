@@ -51,7 +51,7 @@ class PreviousLayerSelectionTest {
                     assertArrayEquals(ref.attentionTokens()[l], prev.attentionTokens(l), preset + " layer " + l);
                     assertArrayEquals(prev.attentionTokens(l), prev.ffnTokens(l),
                             "the baseline computes a token in the whole block: layer " + l);
-                    assertEquals(plan.active(l), engine.cache().filled(l), "KV slots of layer " + l);
+                    assertEquals(plan.active(l), engine.cache().filled(engine.sequence(), l), "KV slots of layer " + l);
                     differs |= !Arrays.equals(prev.attentionTokens(l), own.attentionTokens(l));
                 }
                 assertTrue(differs, "the previous layer's choice should differ from the self-probe somewhere");

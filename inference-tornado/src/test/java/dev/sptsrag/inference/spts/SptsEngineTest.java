@@ -55,14 +55,14 @@ class SptsEngineTest {
     private static void fullPass(DeviceModel model, ModelConfig c, int[] tokens, float[] logits) {
         int n = tokens.length;
         ForwardPass full = new ForwardPass(model, 32);
-        KvCache fullCache = new KvCache(c, model.backend(), 128);
+        KvCache fullCache = KvCache.forOneSequence(c, model.backend(), 128);
         for (int at = 0; at < n; at += 32) {
             int rows = Math.min(32, n - at);
             int[] positions = new int[rows];
             for (int i = 0; i < rows; i++) {
                 positions[i] = at + i;
             }
-            full.forward(Arrays.copyOfRange(tokens, at, at + rows), positions, rows, fullCache);
+            full.forward(Arrays.copyOfRange(tokens, at, at + rows), positions, rows, 0, fullCache);
         }
         full.logits(full.batchRows() - 1, logits);
     }
@@ -71,9 +71,9 @@ class SptsEngineTest {
     private static void sptsPass(DeviceModel model, ModelConfig c, int[] tokens, float[] logits) {
         SkipBudget all = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {1000}, 500, 0, 0);
         SkipPlan plan = SkipPlan.resolve(all, c, tokens.length);
-        KvCache cache = new KvCache(c, model.backend(), 128);
+        KvCache cache = KvCache.forOneSequence(c, model.backend(), 128);
         SptsPrefill spts = new SptsPrefill(model, 128);
-        spts.run(tokens, plan, cache);
+        spts.run(tokens, plan, cache, 0);
         ForwardPass pass = new ForwardPass(model, 1);
         pass.adoptHiddenState(spts.hiddenStates(), tokens.length - 1);
         pass.logits(0, logits);
@@ -105,7 +105,7 @@ class SptsEngineTest {
                     assertArrayEquals(ref.attentionTokens()[l], stats.attentionTokens(l), preset + " layer " + l
                             + " attention set");
                     assertArrayEquals(ref.ffnTokens()[l], stats.ffnTokens(l), preset + " layer " + l + " FFN set");
-                    assertEquals(plan.active(l), engine.cache().filled(l), "KV slots of layer " + l);
+                    assertEquals(plan.active(l), engine.cache().filled(engine.sequence(), l), "KV slots of layer " + l);
                 }
                 float[] logits = new float[c.vocabSize()];
                 engine.lastLogits(logits);
@@ -190,7 +190,7 @@ class SptsEngineTest {
                 SkipPlan plan = SkipPlan.resolve(budget, c, n);
                 assertEquals(3, r.tokens().length);
                 for (int l = 0; l < c.layerCount(); l++) {
-                    assertEquals(plan.active(l) + 2, engine.cache().filled(l), "trial " + trial + " layer " + l
+                    assertEquals(plan.active(l) + 2, engine.cache().filled(engine.sequence(), l), "trial " + trial + " layer " + l
                             + ": KV slots = active tokens + decoded tokens");
                     if (r.skipStatistics() != null) {
                         int[] att = r.skipStatistics().attentionTokens(l);

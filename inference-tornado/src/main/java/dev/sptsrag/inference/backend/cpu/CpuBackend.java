@@ -7,7 +7,9 @@ import dev.sptsrag.inference.backend.DeviceMatrix;
 import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
-import dev.sptsrag.inference.backend.KvCacheLayer;
+import dev.sptsrag.inference.backend.DeviceInts;
+import dev.sptsrag.inference.backend.KvBlockPool;
+import dev.sptsrag.inference.backend.KvPages;
 import dev.sptsrag.inference.backend.OptionalOp;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
@@ -73,6 +75,7 @@ public final class CpuBackend implements Backend {
         return weightBytes;
     }
 
+    /** Native and heap bytes held for KV blocks and the integers ops read (block tables, row maps). */
     public long cacheBytes() {
         return cacheBytes;
     }
@@ -117,13 +120,35 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim) {
-        long bytes = (long) capacity * kvDim * 4;
+    public KvBlockPool allocateKvBlockPool(int blocks, int blockSize, int kvDim) {
+        if (blocks <= 0 || blockSize <= 0 || Integer.bitCount(blockSize) != 1 || kvDim <= 0) {
+            throw new IllegalArgumentException("KV pool of " + blocks + " blocks of " + blockSize
+                    + " slots (a power of two) of width " + kvDim);
+        }
+        int slots = Math.multiplyExact(blocks, blockSize);
+        long bytes = (long) slots * kvDim * 4;
         MemorySegment k = arena.allocate(bytes, 64);
         MemorySegment v = arena.allocate(bytes, 64);
-        attention.reserve(team.size(), capacity);
-        cacheBytes += 2 * bytes;
-        return new CpuKvCacheLayer(capacity, kvDim, k, v, new int[capacity]);
+        cacheBytes += 2 * bytes + 4L * slots;
+        return new CpuKvBlockPool(blocks, blockSize, kvDim, k, v, new int[slots]);
+    }
+
+    @Override
+    public DeviceInts allocateInts(String name, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("ints " + name + " of capacity " + capacity);
+        }
+        cacheBytes += 4L * capacity;
+        return new CpuInts(name, new int[capacity]);
+    }
+
+    @Override
+    public void writeInts(int[] src, int srcOffset, int count, DeviceInts dst, int dstOffset) {
+        CpuInts d = (CpuInts) dst;
+        if (count < 0 || dstOffset < 0 || dstOffset + count > d.capacity()) {
+            throw new IllegalArgumentException(count + " ints at " + dstOffset + " into " + d.name() + " of " + d.capacity());
+        }
+        System.arraycopy(src, srcOffset, d.values(), dstOffset, count);
     }
 
     @Override
@@ -237,31 +262,44 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot,
-                        DevicePositions positions) {
-        CpuKvCacheLayer c = (CpuKvCacheLayer) cache;
+    public void storeKv(Activations k, Activations v, int rows, DevicePositions positions, DeviceInts kvRows,
+                        KvPages cache, int layer) {
         int[] p = positions(positions, rows);
+        CpuKvBlockPool pool = (CpuKvBlockPool) cache.pool();
+        int[] map = ((CpuInts) kvRows).values();
+        int[] tables = ((CpuInts) cache.blockTables()).values();
+        int[] filled = ((CpuInts) cache.filled()).values();
         CpuActivations ka = (CpuActivations) k;
         CpuActivations va = (CpuActivations) v;
-        if (firstSlot < 0 || firstSlot + rows > c.capacity()) {
-            throw new IllegalArgumentException("KV slots " + firstSlot + ".." + (firstSlot + rows) + " outside capacity "
-                    + c.capacity());
+        int d = pool.kvDim();
+        if (ka.cols() != d || va.cols() != d) {
+            throw new IllegalArgumentException("K/V width " + ka.cols() + "/" + va.cols() + " but the cache holds " + d);
         }
-        int d = c.kvDim();
+        checkRows(ka, rows);
+        checkRows(va, rows);
+        int layers = cache.layers();
+        int blockSize = pool.blockSize();
         for (int r = 0; r < rows; r++) {
-            long at = (long) (firstSlot + r) * d * 4;
-            MemorySegment.copy(ka.data(), r * ka.cols(), c.keys(), F32_LE, at, d);
-            MemorySegment.copy(va.data(), r * va.cols(), c.values(), F32_LE, at, d);
-            c.positions()[firstSlot + r] = p[r];
+            int s = map[KvPages.ROW_ENTRIES * r];
+            int slot = filled[s * layers + layer] + map[KvPages.ROW_ENTRIES * r + 1];
+            int block = slot / blockSize;
+            if (slot < 0 || block >= cache.maxBlocks()) {
+                throw new IllegalArgumentException("KV slot " + slot + " of sequence " + s + " outside its table");
+            }
+            int physical = tables[(s * cache.maxBlocks() + block) * layers + layer] * blockSize + slot % blockSize;
+            long at = (long) physical * d * 4;
+            MemorySegment.copy(ka.data(), r * ka.cols(), pool.keys(), F32_LE, at, d);
+            MemorySegment.copy(va.data(), r * va.cols(), pool.values(), F32_LE, at, d);
+            pool.positions()[physical] = p[r];
         }
     }
 
     @Override
-    public void attention(Activations q, int rows, DevicePositions positions, KvCacheLayer cache, int slotCount,
-                          AttentionShape shape, Activations out) {
-        attention.set((CpuActivations) q, rows, positions(positions, rows), (CpuKvCacheLayer) cache, slotCount, shape,
-                (CpuActivations) out);
-        team.run(attention, AttentionKernel.items(rows, shape), 1);
+    public void attention(Activations q, int rows, DevicePositions positions, DeviceInts kvRows, KvPages cache,
+                          int layer, AttentionShape shape, Activations out) {
+        int items = attention.set((CpuActivations) q, rows, positions(positions, rows), ((CpuInts) kvRows).values(),
+                cache, layer, shape, (CpuActivations) out, team.size());
+        team.run(attention, items, 1);
         attention.clear();
     }
 
@@ -529,8 +567,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public long kvCacheLayerBytes(int capacity, int kvDim) {
-        return 2L * capacity * kvDim * 4 + capacity * 4L;
+    public long kvBlockPoolBytes(int blocks, int blockSize, int kvDim) {
+        long slots = (long) blocks * blockSize;
+        return 2L * slots * kvDim * 4 + slots * 4L;
+    }
+
+    @Override
+    public long intsBytes(int capacity) {
+        return capacity * 4L;
     }
 
     @Override

@@ -4,16 +4,19 @@ import dev.sptsrag.inference.BackendUnavailableException;
 import dev.sptsrag.inference.backend.Activations;
 import dev.sptsrag.inference.backend.AttentionShape;
 import dev.sptsrag.inference.backend.Backend;
+import dev.sptsrag.inference.backend.DeviceInts;
 import dev.sptsrag.inference.backend.DeviceMatrix;
 import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
 import dev.sptsrag.inference.backend.HeadNormShape;
-import dev.sptsrag.inference.backend.KvCacheLayer;
+import dev.sptsrag.inference.backend.KvBlockPool;
+import dev.sptsrag.inference.backend.KvPages;
 import dev.sptsrag.inference.backend.OptionalOp;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
 import dev.sptsrag.inference.backend.TopSelector;
-import dev.sptsrag.inference.backend.cuda.CudaBuffers.KvLayer;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.Ints;
+import dev.sptsrag.inference.backend.cuda.CudaBuffers.KvPool;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix32;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Matrix;
 import dev.sptsrag.inference.backend.cuda.CudaBuffers.Positions;
@@ -44,6 +47,12 @@ import java.util.List;
  * Token positions live in the callers' {@link DevicePositions}, copied when their owner writes them (once
  * per forward call, or when an SPTS row set changes); rope, storeKv, attention and the probe read them
  * where they are, so this backend keeps no copy of the last positions it saw.
+ *
+ * <p>The KV cache is paged ({@link KvPages}). Its integers ({@link DeviceInts}: block tables, fill counts, a step's
+ * row map) are kept on the host as well as on the device, so attention splits a call into its sequences' runs
+ * from the host copy: the rows of runs of up to {@link #DECODE_ROWS} rows (a decode step of many sequences) go to
+ * the flash-decoding kernels in one launch, each row reading its own sequence, and each longer run (a prefill
+ * chunk) to the flash prefill kernel of its own.
  */
 public final class CudaBackend implements Backend {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -52,7 +61,7 @@ public final class CudaBackend implements Backend {
     static final long GEMM_WORKSPACE_BYTES = CublasLtGemm.RECOMMENDED_WORKSPACE_BYTES;
     /** Host↔device staging for uploads, in floats (64 MiB). */
     static final int STAGING_FLOATS = 16 << 20;
-    /** Query rows up to which attention takes the split-over-slots decode kernels. */
+    /** Rows of one sequence up to which attention takes the split-over-slots decode kernels. */
     static final int DECODE_ROWS = 8;
     /** Most slot splits of one decode attention. */
     static final int MAX_SPLITS = 256;
@@ -218,14 +227,46 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public KvCacheLayer allocateKvCacheLayer(int capacity, int kvDim) {
+    public KvBlockPool allocateKvBlockPool(int blocks, int blockSize, int kvDim) {
+        if (blocks <= 0 || blockSize <= 0 || Integer.bitCount(blockSize) != 1 || kvDim <= 0) {
+            throw new IllegalArgumentException("KV pool of " + blocks + " blocks of " + blockSize
+                    + " slots (a power of two) of width " + kvDim);
+        }
+        int slots = Math.multiplyExact(blocks, blockSize); // the kernels index pool slots with an int
         device.bind();
-        long bytes = (long) capacity * kvDim * 2;
+        long bytes = (long) slots * kvDim * 2;
         long k = memory.allocate("kv keys", bytes);
         long v = memory.allocate("kv values", bytes);
-        long p = memory.allocate("kv positions", (long) capacity * 4);
-        device.memset(p, 0, (long) capacity * 4);
-        return new KvLayer(capacity, kvDim, k, v, p);
+        long p = memory.allocate("kv positions", (long) slots * 4);
+        device.memset(p, 0, (long) slots * 4);
+        return new KvPool(blocks, blockSize, kvDim, k, v, p);
+    }
+
+    @Override
+    public DeviceInts allocateInts(String name, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("ints " + name + " of capacity " + capacity);
+        }
+        device.bind();
+        long ptr = memory.allocate(name, (long) capacity * 4);
+        device.memset(ptr, 0, (long) capacity * 4);
+        return new Ints(name, ptr, new int[capacity]);
+    }
+
+    @Override
+    public void writeInts(int[] src, int srcOffset, int count, DeviceInts dst, int dstOffset) {
+        Ints d = (Ints) dst;
+        if (count < 0 || srcOffset < 0 || dstOffset < 0 || srcOffset > src.length - count
+                || dstOffset > d.capacity() - count) {
+            throw new IllegalArgumentException(count + " ints from " + srcOffset + " of " + src.length + " at "
+                    + dstOffset + " into " + d.name() + " of " + d.capacity());
+        }
+        if (count == 0) {
+            return;
+        }
+        device.bind();
+        System.arraycopy(src, srcOffset, d.host(), dstOffset, count);
+        copyIntsToDevice(src, srcOffset, d.ptr() + (long) dstOffset * 4, count);
     }
 
     @Override
@@ -245,7 +286,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException(count + " positions into " + p.name + " of " + p.capacity);
         }
         if (count > 0) {
-            copyIntsToDevice(positions, count, p.ptr);
+            copyIntsToDevice(positions, 0, p.ptr, count);
         }
         p.count = count;
     }
@@ -317,7 +358,7 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("token id " + tokens[r] + " outside the vocabulary of " + m.rows());
             }
         }
-        copyIntsToDevice(tokens, rows, tokenBuffer);
+        copyIntsToDevice(tokens, 0, tokenBuffer, rows);
         kernels.embedRows(m.ptr(), tokenBuffer, o.ptr, rows, m.cols());
         o.version++;
     }
@@ -387,55 +428,187 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void storeKv(Activations k, Activations v, int rows, KvCacheLayer cache, int firstSlot,
-                        DevicePositions positions) {
+    public void storeKv(Activations k, Activations v, int rows, DevicePositions positions, DeviceInts kvRows,
+                        KvPages cache, int layer) {
         device.bind();
-        KvLayer c = (KvLayer) cache;
+        KvPool pool = (KvPool) cache.pool();
         Matrix32 ka = rows(k, rows);
         Matrix32 va = rows(v, rows);
-        if (firstSlot < 0 || firstSlot + rows > c.capacity()) {
-            throw new IllegalArgumentException("KV slots " + firstSlot + ".." + (firstSlot + rows) + " outside capacity "
-                    + c.capacity());
+        if (ka.cols != pool.kvDim() || va.cols != pool.kvDim()) {
+            throw new IllegalArgumentException("K/V width " + ka.cols + "/" + va.cols + " but the cache holds "
+                    + pool.kvDim());
         }
-        if (ka.cols != c.kvDim() || va.cols != c.kvDim()) {
-            throw new IllegalArgumentException("K/V width " + ka.cols + "/" + va.cols + " but the cache holds " + c.kvDim());
+        long slotTags = positions(positions, rows);
+        Ints map = kvRows(kvRows, rows);
+        checkPages(cache, layer);
+        if (rows == 0) {
+            return;
         }
-        kernels.storeKv(ka.ptr, va.ptr, c.keys(), c.values(), c.positions(), positions(positions, rows), rows, c.kvDim(),
-                firstSlot);
+        // The kernel writes where the tables say: every target slot must be in its sequence's table and pool.
+        int[] m = map.host();
+        int[] filled = ((Ints) cache.filled()).host();
+        int[] tables = ((Ints) cache.blockTables()).host();
+        int layers = cache.layers();
+        int shift = pool.blockShift();
+        for (int r = 0; r < rows; r++) {
+            int s = m[KvPages.ROW_ENTRIES * r];
+            if (s < 0 || s >= cache.sequences()) {
+                throw new IllegalArgumentException("row " + r + " of cache sequence " + s + " of " + cache.sequences());
+            }
+            int slot = filled[s * layers + layer] + m[KvPages.ROW_ENTRIES * r + 1];
+            int block = slot >> shift;
+            if (slot < 0 || block >= cache.maxBlocks()) {
+                throw new IllegalArgumentException("KV slot " + slot + " of sequence " + s + " outside its table");
+            }
+            int physical = tables[(s * cache.maxBlocks() + block) * layers + layer];
+            if (physical < 0 || physical >= pool.blockCount()) {
+                throw new IllegalArgumentException("KV block " + physical + " of sequence " + s + " outside the pool of "
+                        + pool.blockCount());
+            }
+        }
+        kernels.storeKv(ka.ptr, va.ptr, pool.keys(), pool.values(), pool.positions(), slotTags, map.ptr(),
+                layerEntries(cache.filled(), layer), layerEntries(cache.blockTables(), layer), rows, pool.kvDim(),
+                layers, cache.maxBlocks(), shift);
     }
 
     @Override
-    public void attention(Activations q, int rows, DevicePositions positions, KvCacheLayer cache, int slotCount,
-                          AttentionShape shape, Activations out) {
+    public void attention(Activations q, int rows, DevicePositions positions, DeviceInts kvRows, KvPages cache,
+                          int layer, AttentionShape shape, Activations out) {
         device.bind();
         Matrix32 qa = rows(q, rows);
         Matrix32 o = rows(out, rows);
-        KvLayer c = (KvLayer) cache;
-        if (slotCount < 0 || slotCount > c.capacity()) {
-            throw new IllegalArgumentException("slot count " + slotCount + " outside capacity " + c.capacity());
-        }
+        KvPool pool = (KvPool) cache.pool();
         long queryPositions = positions(positions, rows);
+        Ints map = kvRows(kvRows, rows);
+        checkPages(cache, layer);
         int heads = shape.headCount();
         int hd = shape.headDim();
-        if (rows <= DECODE_ROWS && hd <= 256) {
-            ensurePartials(heads, hd);
-            // Enough blocks to fill the device several times over, at least 32 slots each.
-            int target = Math.max(1, 4 * device.multiprocessors() / Math.max(1, heads * rows));
-            int splits = Math.clamp(target, 1, MAX_SPLITS);
-            int perSplit = Math.max(32, (slotCount + splits - 1) / splits);
-            perSplit = (perSplit + 31) & ~31;
-            splits = Math.max(1, (slotCount + perSplit - 1) / perSplit);
-            kernels.attentionDecode(qa.ptr, c.keys(), c.values(), c.positions(), queryPositions, partials, partialMax,
-                    partialSum, o.ptr, rows, slotCount, heads, shape.kvHeadCount(), hd, shape.scale(),
-                    shape.slidingWindow(), perSplit, splits);
-        } else if (hd == 64 || hd == 128) {
-            kernels.attentionPrefill(hd, qa.ptr, c.keys(), c.values(), c.positions(), queryPositions, o.ptr, rows,
-                    slotCount, heads, shape.kvHeadCount(), shape.scale(), shape.slidingWindow());
-        } else {
-            kernels.attentionGeneric(qa.ptr, c.keys(), c.values(), c.positions(), queryPositions, o.ptr, rows,
-                    slotCount, heads, shape.kvHeadCount(), hd, shape.scale(), shape.slidingWindow());
+        int[] m = map.host();
+        int[] filled = ((Ints) cache.filled()).host();
+        int layers = cache.layers();
+        int shift = pool.blockShift();
+        long maxSlots = (long) cache.maxBlocks() << shift;
+        boolean decodable = hd <= 256;
+        // The runs from the host copy of the row map (KvPages: a run ends where the sequence changes or a rank is
+        // 0): checked, and the rows of short runs found.
+        int decodeFirst = rows, decodeEnd = 0, decodeRows = 0, longest = 0;
+        for (int r = 0; r < rows; ) {
+            int s = m[KvPages.ROW_ENTRIES * r];
+            int length = runLength(m, r, rows);
+            int added = m[KvPages.ROW_ENTRIES * r + 2];
+            if (s < 0 || s >= cache.sequences() || added < 0) {
+                throw new IllegalArgumentException("attention row " + r + ": sequence " + s + " of "
+                        + cache.sequences() + ", " + added + " slots added");
+            }
+            long slots = (long) filled[s * layers + layer] + added;
+            if (slots > maxSlots) {
+                throw new IllegalArgumentException("attention rows " + r + ".." + (r + length) + " of sequence " + s
+                        + " over " + slots + " slots, its table holds " + maxSlots);
+            }
+            if (decodable && length <= DECODE_ROWS) {
+                decodeFirst = Math.min(decodeFirst, r);
+                decodeEnd = r + length;
+                decodeRows += length;
+                longest = Math.max(longest, (int) slots);
+            }
+            r += length;
+        }
+        if (decodeRows > 0) {
+            attentionDecode(qa, o, queryPositions, map, cache, layer, shape, decodeFirst, decodeEnd, decodeRows,
+                    longest);
+        }
+        if (decodeRows < rows) {
+            long tablesLayer = layerEntries(cache.blockTables(), layer);
+            for (int r = 0; r < rows; ) {
+                int s = m[KvPages.ROW_ENTRIES * r];
+                int length = runLength(m, r, rows);
+                if (!decodable || length > DECODE_ROWS) {
+                    // One launch per run, on its rows and its sequence's table.
+                    int slots = filled[s * layers + layer] + m[KvPages.ROW_ENTRIES * r + 2];
+                    long table = tablesLayer + (long) s * cache.maxBlocks() * layers * 4;
+                    long qr = qa.ptr + (long) r * qa.cols * 4;
+                    long or = o.ptr + (long) r * o.cols * 4;
+                    long pr = queryPositions + (long) r * 4;
+                    if (hd == 64 || hd == 128) {
+                        kernels.attentionPrefill(hd, qr, pool.keys(), pool.values(), pool.positions(), pr, or, table,
+                                length, slots, heads, shape.kvHeadCount(), shape.scale(), shape.slidingWindow(), layers,
+                                shift);
+                    } else {
+                        kernels.attentionGeneric(qr, pool.keys(), pool.values(), pool.positions(), pr, or, table, length,
+                                slots, heads, shape.kvHeadCount(), hd, shape.scale(), shape.slidingWindow(), layers,
+                                shift);
+                    }
+                }
+                r += length;
+            }
         }
         o.version++;
+    }
+
+    /**
+     * The flash-decoding launch for the rows of short runs, all in {@code [first, end)} ({@code count} of them, the
+     * rest of that range being longer runs, which the kernels skip); splits sized from the longest row's slots.
+     */
+    private void attentionDecode(Matrix32 qa, Matrix32 o, long queryPositions, Ints map, KvPages cache, int layer,
+                                 AttentionShape shape, int first, int end, int count, int longest) {
+        KvPool pool = (KvPool) cache.pool();
+        int heads = shape.headCount();
+        int hd = shape.headDim();
+        ensurePartials(heads, hd);
+        // Enough blocks to fill the device several times over, at least 32 slots each.
+        int target = Math.max(1, 4 * device.multiprocessors() / Math.max(1, heads * count));
+        int splits = Math.clamp(target, 1, MAX_SPLITS);
+        int perSplit = Math.max(32, (longest + splits - 1) / splits);
+        perSplit = (perSplit + 31) & ~31;
+        splits = Math.max(1, (longest + perSplit - 1) / perSplit);
+        // The partials hold DECODE_ROWS × MAX_SPLITS (row, split) pairs per head: a longer range goes in pieces.
+        int piece = Math.max(1, DECODE_ROWS * MAX_SPLITS / splits);
+        for (int r = first; r < end; r += piece) {
+            int n = Math.min(piece, end - r);
+            kernels.attentionDecode(qa.ptr + (long) r * qa.cols * 4, pool.keys(), pool.values(), pool.positions(),
+                    queryPositions + (long) r * 4, map.ptr() + (long) r * KvPages.ROW_ENTRIES * 4,
+                    layerEntries(cache.filled(), layer), layerEntries(cache.blockTables(), layer), partials, partialMax,
+                    partialSum, o.ptr + (long) r * o.cols * 4, n, DECODE_ROWS, heads, shape.kvHeadCount(), hd,
+                    shape.scale(), shape.slidingWindow(), perSplit, splits, cache.layers(), cache.maxBlocks(),
+                    pool.blockShift());
+        }
+    }
+
+    /** Rows of the run that starts at row {@code r} of the row map {@code m}: same sequence, ranks after 0. */
+    private static int runLength(int[] m, int r, int rows) {
+        int s = m[KvPages.ROW_ENTRIES * r];
+        int end = r + 1;
+        while (end < rows && m[KvPages.ROW_ENTRIES * end] == s && m[KvPages.ROW_ENTRIES * end + 1] != 0) {
+            end++;
+        }
+        return end - r;
+    }
+
+    /** The step's row map, which must hold {@code rows} rows. */
+    private static Ints kvRows(DeviceInts kvRows, int rows) {
+        Ints map = (Ints) kvRows;
+        if ((long) KvPages.ROW_ENTRIES * rows > map.capacity()) {
+            throw new IllegalArgumentException(rows + " rows read the row map " + map.name() + " of " + map.capacity()
+                    + " entries");
+        }
+        return map;
+    }
+
+    /** A paged cache whose tables hold what its shape says, and one of its layers. */
+    private static void checkPages(KvPages cache, int layer) {
+        if (layer < 0 || layer >= cache.layers()) {
+            throw new IllegalArgumentException("layer " + layer + " of a cache of " + cache.layers());
+        }
+        if ((long) cache.sequences() * cache.maxBlocks() * cache.layers() > cache.blockTables().capacity()) {
+            throw new IllegalArgumentException("block tables of " + cache.blockTables().capacity() + " entries for "
+                    + cache.sequences() + " sequences of " + cache.maxBlocks() + " blocks in " + cache.layers()
+                    + " layers");
+        }
+    }
+
+    /** The device address of entry {@code layer} of {@code ints}, where a layer's fill counts and tables start. */
+    private static long layerEntries(DeviceInts ints, int layer) {
+        return ((Ints) ints).ptr() + (long) layer * 4;
     }
 
     @Override
@@ -477,7 +650,7 @@ public final class CudaBackend implements Backend {
         Matrix32 d = rows(dst, count);
         requireSameWidth(s, d);
         checkRowIndices(rows, count, s.rows);
-        copyIntsToDevice(rows, count, rowIndexBuffer(count));
+        copyIntsToDevice(rows, 0, rowIndexBuffer(count), count);
         kernels.gatherRows(s.ptr, rowIndices, d.ptr, count, s.cols);
         d.version++;
     }
@@ -489,7 +662,7 @@ public final class CudaBackend implements Backend {
         Matrix32 d = (Matrix32) dst;
         requireSameWidth(s, d);
         checkRowIndices(rows, count, d.rows);
-        copyIntsToDevice(rows, count, rowIndexBuffer(count));
+        copyIntsToDevice(rows, 0, rowIndexBuffer(count), count);
         kernels.scatterAddRows(s.ptr, rowIndices, d.ptr, count, s.cols);
         d.version++;
     }
@@ -531,7 +704,7 @@ public final class CudaBackend implements Backend {
         if (count == 0) {
             return;
         }
-        copyIntsToDevice(rows, count, rowIndexBuffer(count));
+        copyIntsToDevice(rows, 0, rowIndexBuffer(count), count);
         // These rows feed a GEMM next (K/Q/V, the LTP proxy, gate/up): write its BF16 input as well, and
         // mark the scratch as holding them, which saves the matmul's conversion pass over the rows.
         boolean fillScratch = (long) count * s.cols <= bf16ScratchElements;
@@ -715,8 +888,14 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public long kvCacheLayerBytes(int capacity, int kvDim) {
-        return 2L * capacity * kvDim * 2 + capacity * 4L;
+    public long kvBlockPoolBytes(int blocks, int blockSize, int kvDim) {
+        long slots = (long) blocks * blockSize;
+        return 2L * slots * kvDim * 2 + slots * 4L;
+    }
+
+    @Override
+    public long intsBytes(int capacity) {
+        return capacity * 4L;
     }
 
     @Override
@@ -762,9 +941,13 @@ public final class CudaBackend implements Backend {
         return m;
     }
 
-    private void copyIntsToDevice(int[] values, int count, long dst) {
-        MemorySegment.copy(values, 0, stagingHost, I32, 0, count);
-        device.copyToDevice(dst, stagingHost, 0, (long) count * 4);
+    /** {@code values[from .. from + count)} to device address {@code dst}, through the pinned staging buffer. */
+    private void copyIntsToDevice(int[] values, int from, long dst, int count) {
+        for (int at = 0; at < count; at += STAGING_FLOATS) {
+            int n = Math.min(STAGING_FLOATS, count - at);
+            MemorySegment.copy(values, from + at, stagingHost, I32, 0, n);
+            device.copyToDevice(dst + (long) at * 4, stagingHost, 0, (long) n * 4);
+        }
     }
 
     /** {@code count} floats from device address {@code src} into {@code dst}, through the pinned staging buffer. */

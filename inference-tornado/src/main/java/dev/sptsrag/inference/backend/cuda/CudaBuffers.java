@@ -1,10 +1,11 @@
 package dev.sptsrag.inference.backend.cuda;
 
 import dev.sptsrag.inference.backend.Activations;
+import dev.sptsrag.inference.backend.DeviceInts;
 import dev.sptsrag.inference.backend.DeviceMatrix;
 import dev.sptsrag.inference.backend.DevicePositions;
 import dev.sptsrag.inference.backend.DeviceVector;
-import dev.sptsrag.inference.backend.KvCacheLayer;
+import dev.sptsrag.inference.backend.KvBlockPool;
 import dev.sptsrag.inference.backend.RotaryEmbedding;
 import dev.sptsrag.inference.backend.RotaryTable;
 
@@ -53,12 +54,36 @@ final class CudaBuffers {
         public int cols() { return cols; }
     }
 
-    /** Keys and values in BF16, {@code [capacity, kvDim]} each, and the token position of every slot. */
-    record KvLayer(int capacity, int kvDim, long keys, long values, long positions) implements KvCacheLayer {
+    /**
+     * A paged cache's pool: keys and values in BF16, {@code [blocks × blockSize, kvDim]} each (block after block),
+     * and the token position of every slot.
+     */
+    record KvPool(int blockCount, int blockSize, int kvDim, long keys, long values, long positions)
+            implements KvBlockPool {
+        /** Slots in the pool, which the allocation checked fit an int. */
+        int slots() {
+            return blockCount * blockSize;
+        }
+
+        /** log2 of the block size, which the kernels shift by. */
+        int blockShift() {
+            return Integer.numberOfTrailingZeros(blockSize);
+        }
+
         @Override
         public long bytes() {
-            return 2L * capacity * kvDim * 2;
+            return 2L * slots() * kvDim * 2 + 4L * slots();
         }
+    }
+
+    /**
+     * {@code host.length} int32 values on the device and a copy of them on the host, both updated by each write:
+     * the backend plans a step's launches from the host copy (which rows belong to which sequence, how many slots
+     * each has) without reading the device.
+     */
+    record Ints(String name, long ptr, int[] host) implements DeviceInts {
+        @Override
+        public int capacity() { return host.length; }
     }
 
     /**

@@ -129,44 +129,66 @@ final class CudaKernels implements AutoCloseable {
         launch(k(CudaKernel.ADD_ROWS), gridFor(n), 1, 1, BLOCK);
     }
 
-    void storeKv(long k, long v, long keys, long values, long slotPositions, long positions, int rows, int kvDim,
-                 int firstSlot) {
+    /**
+     * Rows of {@code k} / {@code v} into one layer of a paged cache ({@code filled} and {@code tables} at the
+     * layer's entries): one block per row.
+     */
+    void storeKv(long k, long v, long keys, long values, long slotPositions, long positions, long kvRows, long filled,
+                 long tables, int rows, int kvDim, int layers, int maxBlocks, int blockShift) {
         k(CudaKernel.STORE_KV).args().setPointer(0, k).setPointer(1, v).setPointer(2, keys).setPointer(3, values)
-                .setPointer(4, slotPositions).setPointer(5, positions).setInt(6, rows).setInt(7, kvDim).setInt(8, firstSlot);
-        launch(k(CudaKernel.STORE_KV), gridFor((long) rows * kvDim), 1, 1, BLOCK);
+                .setPointer(4, slotPositions).setPointer(5, positions).setPointer(6, kvRows).setPointer(7, filled)
+                .setPointer(8, tables).setInt(9, rows).setInt(10, kvDim).setInt(11, layers).setInt(12, maxBlocks)
+                .setInt(13, blockShift);
+        launch(k(CudaKernel.STORE_KV), Math.max(1, Math.min(rows, maxGrid)), 1, 1, BLOCK);
     }
 
     // ---- attention ----------------------------------------------------------------------------
 
-    /** Tensor-core flash attention for head widths 64 and 128: 64 query rows per block, 4 warps. */
+    /**
+     * Tensor-core flash attention for head widths 64 and 128, rows of one sequence whose block table for the layer
+     * starts at {@code table}: 64 query rows per block, 4 warps.
+     */
     void attentionPrefill(int headDim, long q, long keys, long values, long slotPositions, long queryPositions,
-                          long out, int rows, int slotCount, int heads, int kvHeads, float scale, int window) {
+                          long out, long table, int rows, int slotCount, int heads, int kvHeads, float scale, int window,
+                          int layers, int blockShift) {
         Kernel kernel = k(headDim == 64 ? CudaKernel.ATTENTION_PREFILL_HD64 : CudaKernel.ATTENTION_PREFILL_HD128);
         kernel.args().setPointer(0, q).setPointer(1, keys).setPointer(2, values).setPointer(3, slotPositions)
-                .setPointer(4, queryPositions).setPointer(5, out).setInt(6, rows).setInt(7, slotCount).setInt(8, heads)
-                .setInt(9, kvHeads).setFloat(10, scale).setInt(11, window);
+                .setPointer(4, queryPositions).setPointer(5, out).setPointer(6, table).setInt(7, rows)
+                .setInt(8, slotCount).setInt(9, heads).setInt(10, kvHeads).setFloat(11, scale).setInt(12, window)
+                .setInt(13, layers).setInt(14, blockShift);
         launch(kernel, (rows + 63) / 64, heads, 1, 128);
     }
 
-    void attentionGeneric(long q, long keys, long values, long slotPositions, long queryPositions, long out, int rows,
-                          int slotCount, int heads, int kvHeads, int headDim, float scale, int window) {
-        k(CudaKernel.ATTENTION_GENERIC).args().setPointer(0, q).setPointer(1, keys).setPointer(2, values).setPointer(3, slotPositions)
-                .setPointer(4, queryPositions).setPointer(5, out).setInt(6, rows).setInt(7, slotCount).setInt(8, heads)
-                .setInt(9, kvHeads).setInt(10, headDim).setFloat(11, scale).setInt(12, window);
+    /** Rows of one sequence, any head width up to 256, as {@link #attentionPrefill}. */
+    void attentionGeneric(long q, long keys, long values, long slotPositions, long queryPositions, long out, long table,
+                          int rows, int slotCount, int heads, int kvHeads, int headDim, float scale, int window,
+                          int layers, int blockShift) {
+        k(CudaKernel.ATTENTION_GENERIC).args().setPointer(0, q).setPointer(1, keys).setPointer(2, values)
+                .setPointer(3, slotPositions).setPointer(4, queryPositions).setPointer(5, out).setPointer(6, table)
+                .setInt(7, rows).setInt(8, slotCount).setInt(9, heads).setInt(10, kvHeads).setInt(11, headDim)
+                .setFloat(12, scale).setInt(13, window).setInt(14, layers).setInt(15, blockShift);
         launch(k(CudaKernel.ATTENTION_GENERIC), rows, heads, 1, 128);
     }
 
-    /** Flash-decoding: {@code splits} blocks per (row, head) over the slots, then a merge. */
-    void attentionDecode(long q, long keys, long values, long slotPositions, long queryPositions, long partials,
-                         long partialMax, long partialSum, long out, int rows, int slotCount, int heads, int kvHeads,
-                         int headDim, float scale, int window, int slotsPerSplit, int splits) {
-        k(CudaKernel.ATTENTION_DECODE_PARTIAL).args().setPointer(0, q).setPointer(1, keys).setPointer(2, values).setPointer(3, slotPositions)
-                .setPointer(4, queryPositions).setPointer(5, partials).setPointer(6, partialMax)
-                .setPointer(7, partialSum).setInt(8, rows).setInt(9, slotCount).setInt(10, heads).setInt(11, kvHeads)
-                .setInt(12, headDim).setFloat(13, scale).setInt(14, window).setInt(15, slotsPerSplit);
+    /**
+     * Flash-decoding: {@code splits} blocks per (row, head) over the slots, then a merge. Each row reads its own
+     * sequence ({@code kvRows}; {@code filled} and {@code tables} at the layer's entries); rows whose sequence has
+     * more than {@code maxRunRows} rows in the step are left to another launch.
+     */
+    void attentionDecode(long q, long keys, long values, long slotPositions, long queryPositions, long kvRows,
+                         long filled, long tables, long partials, long partialMax, long partialSum, long out, int rows,
+                         int maxRunRows, int heads, int kvHeads, int headDim, float scale, int window,
+                         int slotsPerSplit, int splits, int layers, int maxBlocks, int blockShift) {
+        k(CudaKernel.ATTENTION_DECODE_PARTIAL).args().setPointer(0, q).setPointer(1, keys).setPointer(2, values)
+                .setPointer(3, slotPositions).setPointer(4, queryPositions).setPointer(5, kvRows).setPointer(6, filled)
+                .setPointer(7, tables).setPointer(8, partials).setPointer(9, partialMax).setPointer(10, partialSum)
+                .setInt(11, rows).setInt(12, maxRunRows).setInt(13, heads).setInt(14, kvHeads).setInt(15, headDim)
+                .setFloat(16, scale).setInt(17, window).setInt(18, slotsPerSplit).setInt(19, layers)
+                .setInt(20, maxBlocks).setInt(21, blockShift);
         launch(k(CudaKernel.ATTENTION_DECODE_PARTIAL), splits, heads, rows, 128);
-        k(CudaKernel.ATTENTION_DECODE_COMBINE).args().setPointer(0, partials).setPointer(1, partialMax).setPointer(2, partialSum)
-                .setPointer(3, out).setInt(4, rows).setInt(5, heads).setInt(6, headDim).setInt(7, splits);
+        k(CudaKernel.ATTENTION_DECODE_COMBINE).args().setPointer(0, partials).setPointer(1, partialMax)
+                .setPointer(2, partialSum).setPointer(3, kvRows).setPointer(4, out).setInt(5, rows)
+                .setInt(6, maxRunRows).setInt(7, heads).setInt(8, headDim).setInt(9, splits);
         launch(k(CudaKernel.ATTENTION_DECODE_COMBINE), heads, rows, 1, (headDim + 31) / 32 * 32);
     }
 

@@ -101,7 +101,7 @@ public final class ProxyCalibrator {
         Backend backend = model.backend();
         int batch = Math.min(longest, backend.preferredBatch());
         ForwardPass pass = new ForwardPass(model, batch);
-        KvCache cache = new KvCache(config, backend, longest);
+        KvCache cache = KvCache.forOneSequence(config, backend, longest);
         float[] activations = new float[batch * config.intermediateSize()];
         int[] chunk = new int[batch];
         int[] positions = new int[batch];
@@ -142,13 +142,14 @@ public final class ProxyCalibrator {
     /** One sequence from position 0, in batches. */
     private static void run(ForwardPass pass, KvCache cache, int[] sequence, int[] chunk, int[] positions) {
         cache.clear();
+        int s = cache.open();
         for (int at = 0; at < sequence.length; at += chunk.length) {
             int n = Math.min(chunk.length, sequence.length - at);
             System.arraycopy(sequence, at, chunk, 0, n);
             for (int i = 0; i < n; i++) {
                 positions[i] = at + i;
             }
-            pass.forward(chunk, positions, n, cache);
+            pass.forward(chunk, positions, n, s, cache);
         }
     }
 

@@ -1,8 +1,11 @@
 // ----------------------------------------------------------------------------------
 // Attention, common rule: query row r (position qpos[r]) of head h reads kv head
-// h / (heads / kv_heads); slot s < slot_count is visible iff
+// h / (heads / kv_heads); logical slot j < slot_count of the row's sequence, pool slot
+// s = kv_slot(table, layers, shift, j) (common.cuh), is visible iff
 //   slot_positions[s] <= qpos[r] && (window == 0 || qpos[r] - slot_positions[s] < window).
 // Softmax over visible slots of scale * dot(q, k_s); out = sum p_s v_s; zeros if none.
+// Slots are visited in logical order, so a sequence's result does not depend on where its
+// blocks are.
 // ----------------------------------------------------------------------------------
 
 __device__ __forceinline__ bool slot_visible(int sp, int qp, int window) {
@@ -43,10 +46,12 @@ struct AttnState {
 
 __device__ __forceinline__ AttnState attend_range_fp32(const float* q, const unsigned short* k_cache,
                                                        const unsigned short* v_cache, const int* slot_positions,
-                                                       const int* qpos, int row, int head, int heads, int kv_heads,
-                                                       int head_dim, float scale, int window, int s_begin, int s_end) {
+                                                       const int* table, int layers, int shift, const int* qpos,
+                                                       int row, int head, int heads, int kv_heads, int head_dim,
+                                                       float scale, int window, int s_begin, int s_end) {
     __shared__ float qs[256];
     __shared__ float ps[128];
+    __shared__ int pool_slot[128];  // the chunk's pool slots, for P.V
     __shared__ float red[32];
     const int tid = threadIdx.x;
     const int kvh = head / (heads / kv_heads);
@@ -64,10 +69,14 @@ __device__ __forceinline__ AttnState attend_range_fp32(const float* q, const uns
     const unsigned short* kbase = k_cache + kvh * head_dim;
     const unsigned short* vbase = v_cache + kvh * head_dim;
     for (int base = s_begin; base < s_end; base += 128) {
-        const int s = base + tid;
+        const int j = base + tid;
         float sc = krn_neg_inf();
-        if (s < s_end && slot_visible(slot_positions[s], qp, window)) {
-            sc = dot_q_bf16(qs, kbase + (long long)s * kv_dim, head_dim) * scale;
+        if (j < s_end) {
+            const int s = kv_slot(table, layers, shift, j);
+            pool_slot[tid] = s;  // published by block_max's barriers
+            if (slot_visible(slot_positions[s], qp, window)) {
+                sc = dot_q_bf16(qs, kbase + (long long)s * kv_dim, head_dim) * scale;
+            }
         }
         const float cmax = block_max(sc, red);
         const float m_new = fmaxf(st.m, cmax);
@@ -84,7 +93,7 @@ __device__ __forceinline__ AttnState attend_range_fp32(const float* q, const uns
         for (int i = 0; i < n; ++i) {
             const float pi = ps[i];
             if (pi == 0.0f) continue;  // uniform across the block
-            const unsigned short* vrow = vbase + (long long)(base + i) * kv_dim;
+            const unsigned short* vrow = vbase + (long long)pool_slot[i] * kv_dim;
             if (d0 < head_dim) a0 = fmaf(pi, bf16_to_f32(vrow[d0]), a0);
             if (d1 < head_dim) a1 = fmaf(pi, bf16_to_f32(vrow[d1]), a1);
         }
@@ -95,17 +104,19 @@ __device__ __forceinline__ AttnState attend_range_fp32(const float* q, const uns
     return st;
 }
 
-// Reference attention for any head_dim <= 256 (fp32, simple).
-// Launch: grid = (rows, heads), block = 128, static shared ~1.7 KB.
+// Reference attention for any head_dim <= 256 (fp32, simple): rows of one sequence, whose
+// block table for the layer starts at `table`, over its first slot_count slots.
+// Launch: grid = (rows, heads), block = 128, static shared ~2.2 KB.
 extern "C" __global__ void __launch_bounds__(128) attention_generic(const float* q, const unsigned short* k_cache,
                                                                    const unsigned short* v_cache, const int* slot_positions,
-                                                                   const int* qpos, float* out, int rows, int slot_count,
-                                                                   int heads, int kv_heads, int head_dim, float scale,
-                                                                   int window) {
+                                                                   const int* qpos, float* out, const int* table,
+                                                                   int rows, int slot_count, int heads, int kv_heads,
+                                                                   int head_dim, float scale, int window, int layers,
+                                                                   int block_shift) {
     const int row = blockIdx.x, head = blockIdx.y;
     if (row >= rows || head >= heads) return;
-    const AttnState st = attend_range_fp32(q, k_cache, v_cache, slot_positions, qpos, row, head, heads, kv_heads,
-                                           head_dim, scale, window, 0, slot_count);
+    const AttnState st = attend_range_fp32(q, k_cache, v_cache, slot_positions, table, layers, block_shift, qpos, row,
+                                           head, heads, kv_heads, head_dim, scale, window, 0, slot_count);
     const float inv = st.l > 0.0f ? 1.0f / st.l : 0.0f;
     float* orow = out + ((long long)row * heads + head) * head_dim;
     const int tid = threadIdx.x;
@@ -122,10 +133,12 @@ extern "C" __global__ void __launch_bounds__(128) attention_generic(const float*
 // online-softmax rescaling between chunks. Writes the split's partial results.
 __device__ __forceinline__ void decode_range_vec(const float* q, const unsigned short* k_cache,
                                                  const unsigned short* v_cache, const int* slot_positions,
-                                                 const int* qpos, int row, int head, int heads, int kv_heads,
-                                                 int head_dim, float scale, int window, int s_begin, int s_end,
-                                                 float* po, float* pmax, float* psum) {
+                                                 const int* table, int layers, int shift, const int* qpos, int row,
+                                                 int head, int heads, int kv_heads, int head_dim, float scale,
+                                                 int window, int s_begin, int s_end, float* po, float* pmax,
+                                                 float* psum) {
     __shared__ float sc[256];
+    __shared__ int pool_slot[256];  // the chunk's pool slots, for P.V
     __shared__ float red[32];
     __shared__ __align__(16) float accbuf[1024];
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -158,9 +171,12 @@ __device__ __forceinline__ void decode_range_vec(const float* q, const unsigned 
         for (int k0 = warp * SPW; k0 < n; k0 += 4 * SPW) {
             const int i = k0 + si;
             const bool valid = i < n;
-            const long long s = (long long)base + i;
+            const long long s = valid ? kv_slot(table, layers, shift, base + i) : 0;
             int sp = 0;
-            if (valid && li == 0) sp = slot_positions[s];
+            if (valid && li == 0) {
+                sp = slot_positions[s];
+                pool_slot[i] = (int)s;
+            }
             float dot = 0.0f;
             if (valid && li < C) {
                 const uint4 w = *(const uint4*)(kbase + s * kv_dim + li * 8);
@@ -200,7 +216,7 @@ __device__ __forceinline__ void decode_range_vec(const float* q, const unsigned 
 #pragma unroll 4
             for (int i = psg; i < n; i += nsg) {
                 const float p = sc[i];
-                const uint4 w = *(const uint4*)(vbase + ((long long)base + i) * kv_dim + pc * 8);
+                const uint4 w = *(const uint4*)(vbase + (long long)pool_slot[i] * kv_dim + pc * 8);
                 acc[0] = fmaf(p, __uint_as_float(w.x << 16), acc[0]);
                 acc[1] = fmaf(p, __uint_as_float(w.x & 0xffff0000u), acc[1]);
                 acc[2] = fmaf(p, __uint_as_float(w.y << 16), acc[2]);
@@ -229,33 +245,51 @@ __device__ __forceinline__ void decode_range_vec(const float* q, const unsigned 
     }
 }
 
-// Flash-decoding, phase 1: block (split, head, row) attends over slots
-// [split*slots_per_split, min(+slots_per_split, slot_count)) and writes, with
-// splits = gridDim.x and idx = (row*heads + head)*splits + split:
+// Flash-decoding, phase 1: block (split, head, row) attends over logical slots
+// [split*slots_per_split, min(+slots_per_split, slot_count)) of the row's own sequence: KvPages,
+// sequence kv_rows[3*row], slot_count = filled[seq * layers] + kv_rows[3*row + 2] (`filled` and
+// `tables` start at the layer's entries). With splits = gridDim.x and idx = (row*heads + head)*splits
+// + split it writes
 //   partial_out[idx*head_dim + d] = sum exp(s - m) v_s[d] (un-normalised),
-//   partial_max[idx] = m (-inf if nothing visible), partial_sum[idx] = sum exp(s - m).
-// head_dim % 8 == 0 takes the vectorised path (16-byte aligned cache rows), other sizes
-// the scalar one. Launch: grid = (ceil(slot_count/slots_per_split), heads, rows),
-// block = 128, static shared ~7 KB; head_dim <= 256.
+//   partial_max[idx] = m (-inf if nothing visible), partial_sum[idx] = sum exp(s - m);
+// a split past the row's slots writes only m = -inf and sum 0, which the merge skips. Rows whose
+// step adds more than max_run_rows slots to their sequence (a prefill chunk, whose rows are that
+// many) are another launch's: nothing is written.
+// head_dim % 8 == 0 takes the vectorised path (16-byte aligned cache rows), other sizes the scalar
+// one. Launch: grid = (splits for the longest row, heads, rows), block = 128, static shared ~8 KB;
+// head_dim <= 256.
 extern "C" __global__ void __launch_bounds__(128) attention_decode_partial(
     const float* q, const unsigned short* k_cache, const unsigned short* v_cache, const int* slot_positions,
-    const int* qpos, float* partial_out, float* partial_max, float* partial_sum, int rows, int slot_count, int heads,
-    int kv_heads, int head_dim, float scale, int window, int slots_per_split) {
+    const int* qpos, const int* kv_rows, const int* filled, const int* tables, float* partial_out,
+    float* partial_max, float* partial_sum, int rows, int max_run_rows, int heads, int kv_heads, int head_dim,
+    float scale, int window, int slots_per_split, int layers, int max_blocks, int block_shift) {
     const int split = blockIdx.x, head = blockIdx.y, row = blockIdx.z;
     const int splits = gridDim.x;
     if (row >= rows || head >= heads) return;
+    const int count = kv_rows[3 * row + 2];
+    if (count > max_run_rows) return;
+    const int seq = kv_rows[3 * row];
+    const int slot_count = filled[(long long)seq * layers] + count;
+    const int* table = tables + (long long)seq * max_blocks * layers;
     const int s_begin = split * slots_per_split;
     const int s_end = min(slot_count, s_begin + slots_per_split);
     const long long idx = ((long long)row * heads + head) * splits + split;
-    float* po = partial_out + idx * head_dim;
-    if ((head_dim & 7) == 0) {
-        decode_range_vec(q, k_cache, v_cache, slot_positions, qpos, row, head, heads, kv_heads, head_dim, scale,
-                         window, s_begin, s_end, po, partial_max + idx, partial_sum + idx);
+    const int tid = threadIdx.x;
+    if (s_begin >= slot_count) {
+        if (tid == 0) {
+            partial_max[idx] = krn_neg_inf();
+            partial_sum[idx] = 0.0f;
+        }
         return;
     }
-    const AttnState st = attend_range_fp32(q, k_cache, v_cache, slot_positions, qpos, row, head, heads, kv_heads,
-                                           head_dim, scale, window, s_begin, s_end);
-    const int tid = threadIdx.x;
+    float* po = partial_out + idx * head_dim;
+    if ((head_dim & 7) == 0) {
+        decode_range_vec(q, k_cache, v_cache, slot_positions, table, layers, block_shift, qpos, row, head, heads,
+                         kv_heads, head_dim, scale, window, s_begin, s_end, po, partial_max + idx, partial_sum + idx);
+        return;
+    }
+    const AttnState st = attend_range_fp32(q, k_cache, v_cache, slot_positions, table, layers, block_shift, qpos, row,
+                                           head, heads, kv_heads, head_dim, scale, window, s_begin, s_end);
     if (tid < head_dim) po[tid] = st.acc0;
     if (tid + 128 < head_dim) po[tid + 128] = st.acc1;
     if (tid == 0) {
@@ -266,12 +300,14 @@ extern "C" __global__ void __launch_bounds__(128) attention_decode_partial(
 
 // Flash-decoding, phase 2: merges the splits of one (row, head):
 // out[row][head*head_dim + d] = sum_i e^(m_i-M) o_i[d] / sum_i e^(m_i-M) l_i, zeros if all empty.
+// Rows the partial kernel left to another launch (more than max_run_rows slots added) are not written.
 // Launch: grid = (heads, rows), block = head_dim rounded up to a multiple of 32, no shared memory.
 extern "C" __global__ void attention_decode_combine(const float* partial_out, const float* partial_max,
-                                                    const float* partial_sum, float* out, int rows, int heads,
-                                                    int head_dim, int splits) {
+                                                    const float* partial_sum, const int* kv_rows, float* out, int rows,
+                                                    int max_run_rows, int heads, int head_dim, int splits) {
     const int head = blockIdx.x, row = blockIdx.y, d = threadIdx.x;
     if (row >= rows || head >= heads || d >= head_dim) return;
+    if (kv_rows[3 * row + 2] > max_run_rows) return;
     const long long base = ((long long)row * heads + head) * splits;
     float M = krn_neg_inf();
     for (int i = 0; i < splits; ++i) M = fmaxf(M, partial_max[base + i]);
@@ -342,14 +378,18 @@ __device__ __forceinline__ float fast_exp2(float x) {  // 2^x; -inf -> 0
 }
 
 // Slot positions of key block jb held by one lane: columns 2*lane and 2*lane+1 of the
-// block (KRN_INT_MAX where the column is padding, i.e. >= BN or >= slot_count).
+// block (KRN_INT_MAX where the column is padding, i.e. >= BN or >= slot_count). The table is
+// read only below slot_count: entries past the sequence's blocks are not its own.
 template <int BN>
-__device__ __forceinline__ int2 load_block_pos(const int* slot_positions, int jb, int slot_count, int lane) {
+__device__ __forceinline__ int2 load_block_pos(const int* slot_positions, const int* table, int layers, int shift,
+                                               int jb, int slot_count, int lane) {
     int2 p = make_int2(KRN_INT_MAX, KRN_INT_MAX);
     const int c = jb * BN + 2 * lane;
-    if (2 * lane < BN) {
-        if (c < slot_count) p.x = slot_positions[c];
-        if (c + 1 < slot_count) p.y = slot_positions[c + 1];
+    if (2 * lane < BN && c < slot_count) {
+        const int s = kv_slot(table, layers, shift, c);
+        p.x = slot_positions[s];
+        // c is even: c + 1 is in the same block unless blocks hold one slot
+        if (c + 1 < slot_count) p.y = slot_positions[shift > 0 ? s + 1 : kv_slot(table, layers, shift, c + 1)];
     }
     return p;
 }
@@ -360,9 +400,10 @@ __device__ __forceinline__ int2 load_block_pos(const int* slot_positions, int jb
 // padded by 16 bytes; both make ldmatrix conflict-free.
 // Block = 128 threads = 4 warps; the block owns 64 query rows of one head (warp w owns
 // rows 16w..16w+15). Q is converted to bf16 once and kept in registers as mma A
-// fragments. K/V tiles (BN x HD bf16) arrive by 16-byte cp.async (slots >= slot_count
-// are zero-filled); with two K buffers the next K tile is in flight for a whole key
-// block. Key blocks whose slots are invisible to every row of the tile are skipped
+// fragments. K/V tiles (BN x HD bf16) arrive by 16-byte cp.async, each slot's row from its
+// pool slot through the block table (a tile may straddle blocks; slots >= slot_count are
+// zero-filled and their table entries not read); with two K buffers the next K tile is in
+// flight for a whole key block. Key blocks whose slots are invisible to every row of the tile are skipped
 // (min/max slot position of the block vs min/max query position of the tile, warp-local
 // reductions that give the same answer in every warp); blocks visible to every row skip
 // the per-element mask. S = QK^T and O += PV use mma.m16n8k16 (bf16 in, fp32 accumulate);
@@ -372,8 +413,9 @@ template <int HD, int BN, int KST, int VST, bool SWZ>
 __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, const unsigned short* __restrict__ k_cache,
                                               const unsigned short* __restrict__ v_cache,
                                               const int* __restrict__ slot_positions, const int* __restrict__ qpos,
-                                              float* __restrict__ out, int rows, int slot_count, int heads,
-                                              int kv_heads, float scale, int window) {
+                                              float* __restrict__ out, const int* __restrict__ table, int rows,
+                                              int slot_count, int heads, int kv_heads, float scale, int window,
+                                              int layers, int shift) {
     constexpr int BM = 64;                      // query rows per block
     constexpr int PITCH = SWZ ? HD : HD + 8;    // bf16 elements per smem row
     constexpr int KSTEPS = HD / 16;             // k-steps of S = Q K^T
@@ -462,7 +504,7 @@ __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, const
                 return jb;
             }
             ++jb;
-            p = load_block_pos<BN>(slot_positions, jb, slot_count, lane);
+            p = load_block_pos<BN>(slot_positions, table, layers, shift, jb, slot_count, lane);
         }
         return jb;
     };
@@ -475,9 +517,9 @@ __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, const
         for (int i = 0; i < (BN * CHUNKS) / 128; ++i) {
             const int c = tid + i * 128;
             const int r = c / CHUNKS, ch = c % CHUNKS;
-            const int s = jb * BN + r;
-            const bool ok = s < slot_count;
-            const unsigned short* gp = src + (long long)(ok ? s : 0) * kv_ld + ch * 8;
+            const int j = jb * BN + r;
+            const bool ok = j < slot_count;
+            const unsigned short* gp = src + (long long)(ok ? kv_slot(table, layers, shift, j) : 0) * kv_ld + ch * 8;
             cp_async_16(dst_base + (unsigned int)el(r, ch) * 2u, gp, ok ? 16 : 0);
         }
     };
@@ -486,7 +528,8 @@ __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, const
 
     int2 cur_pos, nxt_pos = make_int2(KRN_INT_MAX, KRN_INT_MAX);
     bool cur_full = false, nxt_full = false;
-    int j = classify(0, load_block_pos<BN>(slot_positions, 0, slot_count, lane), cur_pos, cur_full);
+    int j = classify(0, load_block_pos<BN>(slot_positions, table, layers, shift, 0, slot_count, lane), cur_pos,
+                     cur_full);
     int jn = nblocks;
     int st = 0;  // buffer of block j when double-buffered
     if (j < nblocks) {
@@ -495,7 +538,9 @@ __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, const
     }
     cp_async_commit();
     if constexpr (KST == 2) {
-        if (j < nblocks) jn = classify(j + 1, load_block_pos<BN>(slot_positions, j + 1, slot_count, lane), nxt_pos, nxt_full);
+        if (j < nblocks)
+            jn = classify(j + 1, load_block_pos<BN>(slot_positions, table, layers, shift, j + 1, slot_count, lane),
+                          nxt_pos, nxt_full);
     }
 
     float o[DT][4];
@@ -528,7 +573,8 @@ __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, const
             cp_async_commit();
         }
         // prefetch the positions of the next block to classify (overlaps the math)
-        const int2 pref = load_block_pos<BN>(slot_positions, (KST == 2 ? jn : j) + 1, slot_count, lane);
+        const int2 pref =
+            load_block_pos<BN>(slot_positions, table, layers, shift, (KST == 2 ? jn : j) + 1, slot_count, lane);
 
         // ---- S = Q K^T (16 x BN per warp) ----
         float s[NT][4];
@@ -686,15 +732,18 @@ __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, const
 #define KRN_HD128_SWZ true
 #endif
 
-// Tensor-core flash attention, head_dim 64. q/out: float32 [rows, heads*64] (16-byte
-// aligned rows); caches: bf16 [capacity, kv_heads*64] (16-byte aligned base).
+// Tensor-core flash attention, head_dim 64: rows of one sequence, whose block table for the
+// layer starts at `table`, over its first slot_count slots. q/out: float32 [rows, heads*64]
+// (16-byte aligned rows); pool: bf16 [slots, kv_heads*64] (16-byte aligned base).
 // Launch: grid = (ceil(rows/64), heads), block = 128, dynamic shared = 0
 // (static shared 32 KB: 2 x (K + V) tiles of 64 slots x 64 bf16, swizzled).
 extern "C" __global__ void __launch_bounds__(128, KRN_PREFILL64_MINBLOCKS) attention_prefill_hd64(
     const float* q, const unsigned short* k_cache, const unsigned short* v_cache, const int* slot_positions,
-    const int* qpos, float* out, int rows, int slot_count, int heads, int kv_heads, float scale, int window) {
+    const int* qpos, float* out, const int* table, int rows, int slot_count, int heads, int kv_heads, float scale,
+    int window, int layers, int block_shift) {
     flash_prefill<64, KRN_HD64_BN, KRN_HD64_KST, KRN_HD64_VST, KRN_HD64_SWZ>(
-        q, k_cache, v_cache, slot_positions, qpos, out, rows, slot_count, heads, kv_heads, scale, window);
+        q, k_cache, v_cache, slot_positions, qpos, out, table, rows, slot_count, heads, kv_heads, scale, window,
+        layers, block_shift);
 }
 
 // Tensor-core flash attention, head_dim 128 (same contract as the hd64 kernel).
@@ -702,8 +751,10 @@ extern "C" __global__ void __launch_bounds__(128, KRN_PREFILL64_MINBLOCKS) atten
 // (static shared 48 KB: 2 K tiles + 1 V tile of 64 slots x 128 bf16, swizzled).
 extern "C" __global__ void __launch_bounds__(128, KRN_PREFILL128_MINBLOCKS) attention_prefill_hd128(
     const float* q, const unsigned short* k_cache, const unsigned short* v_cache, const int* slot_positions,
-    const int* qpos, float* out, int rows, int slot_count, int heads, int kv_heads, float scale, int window) {
+    const int* qpos, float* out, const int* table, int rows, int slot_count, int heads, int kv_heads, float scale,
+    int window, int layers, int block_shift) {
     flash_prefill<128, KRN_HD128_BN, KRN_HD128_KST, KRN_HD128_VST, KRN_HD128_SWZ>(
-        q, k_cache, v_cache, slot_positions, qpos, out, rows, slot_count, heads, kv_heads, scale, window);
+        q, k_cache, v_cache, slot_positions, qpos, out, table, rows, slot_count, heads, kv_heads, scale, window,
+        layers, block_shift);
 }
 

@@ -11,7 +11,7 @@
 // compiles unchanged with nvcc (tools/gpu/kernel_selftest.cu includes the files in the same order).
 //
 // Conventions: matrices are row-major; activations are float32; positions int32;
-// element counts and offsets that can exceed 2^31 are `long long`.
+// element counts and offsets that can exceed 2^31 are `long long`. The KV cache is paged (kv_slot below).
 // Every helper carries an explicit __device__ so that nvcc (without -default-device)
 // accepts the file as well.
 
@@ -86,6 +86,17 @@ __device__ __forceinline__ float block_max(float v, float* sh) {
     for (int i = 1; i < nw; ++i) r = fmaxf(r, sh[i]);
     __syncthreads();
     return r;
+}
+
+// ----------------------------------------------------------------------------------
+// Paged KV cache (KvPages): logical slot j of a sequence lives in pool slot
+// table[(j >> shift) * layers] * 2^shift + j % 2^shift, where `table` points at the sequence's entry
+// for block 0 in the layer (tables + s * max_blocks * layers + layer): one block's entries of all
+// layers are adjacent. Pool slots fit an int (the host checks blocks * block size).
+// ----------------------------------------------------------------------------------
+
+__device__ __forceinline__ int kv_slot(const int* table, int layers, int shift, int j) {
+    return (table[(j >> shift) * layers] << shift) | (j & ((1 << shift) - 1));
 }
 
 __device__ __forceinline__ long long grid_stride_start() {

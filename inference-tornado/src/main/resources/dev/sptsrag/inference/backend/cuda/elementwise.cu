@@ -128,20 +128,24 @@ extern "C" __global__ void add_rows(float* acc, const float* x, long long n) {
     for (long long i = grid_stride_start(); i < n; i += grid_stride_step()) acc[i] += x[i];
 }
 
-// k_cache[first_slot + r] = bf16(k[r]), v_cache likewise (rows of kv_dim);
-// slot_positions[first_slot + r] = positions[r].
-// Launch: grid-stride over rows*kv_dim, block 256, no shared memory.
+// Row r of k / v (kv_dim wide) into one layer of the paged cache as bf16, tagged positions[r]: sequence
+// s = kv_rows[3r], logical slot filled[s * layers] + kv_rows[3r + 1] (KvPages; `filled` and `tables`
+// start at the layer's entries). The host checks that every slot lies in its sequence's table.
+// Launch: grid = min(rows, max grid) (block-stride over rows), block 256, no shared memory.
 extern "C" __global__ void store_kv(const float* k, const float* v, unsigned short* k_cache, unsigned short* v_cache,
-                                    int* slot_positions, const int* positions, int rows, int kv_dim, int first_slot) {
-    const long long n = (long long)rows * kv_dim;
-    const long long off = (long long)first_slot * kv_dim;
-    for (long long i = grid_stride_start(); i < n; i += grid_stride_step()) {
-        k_cache[off + i] = f32_to_bf16(k[i]);
-        v_cache[off + i] = f32_to_bf16(v[i]);
-        if (i % kv_dim == 0) {
-            const long long r = i / kv_dim;
-            slot_positions[first_slot + r] = positions[r];
+                                    int* slot_positions, const int* positions, const int* kv_rows, const int* filled,
+                                    const int* tables, int rows, int kv_dim, int layers, int max_blocks,
+                                    int block_shift) {
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const int s = kv_rows[3 * r];
+        const int j = filled[(long long)s * layers] + kv_rows[3 * r + 1];
+        const int p = kv_slot(tables + (long long)s * max_blocks * layers, layers, block_shift, j);
+        const long long src = (long long)r * kv_dim, dst = (long long)p * kv_dim;
+        for (int c = threadIdx.x; c < kv_dim; c += blockDim.x) {
+            k_cache[dst + c] = f32_to_bf16(k[src + c]);
+            v_cache[dst + c] = f32_to_bf16(v[src + c]);
         }
+        if (threadIdx.x == 0) slot_positions[p] = positions[r];
     }
 }
 

@@ -96,7 +96,7 @@ class CudaSptsParityTest {
                 e.useLowRankProxy(proxy);
                 gpu = run(e, prompt, budget, gpuLogits);
                 for (int l = 0; l < c.layerCount(); l++) {
-                    assertEquals(cpu.attentionActive()[l], e.cache().filled(l), preset + " layer " + l + " KV slots");
+                    assertEquals(cpu.attentionActive()[l], e.cache().filled(e.sequence(), l), preset + " layer " + l + " KV slots");
                 }
             }
             for (int l = 0; l < c.layerCount(); l++) {

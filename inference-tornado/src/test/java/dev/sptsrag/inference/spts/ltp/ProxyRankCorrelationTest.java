@@ -118,7 +118,7 @@ class ProxyRankCorrelationTest {
             rows = HELD_OUT_SEQUENCES * LENGTH;
             heldOut = new float[c.layerCount()][rows * c.hiddenSize()];
             ForwardPass pass = new ForwardPass(device, LENGTH);
-            KvCache cache = new KvCache(c, backend, LENGTH);
+            KvCache cache = KvCache.forOneSequence(c, backend, LENGTH);
             int[] at = {0};
             float[] buffer = new float[LENGTH * c.hiddenSize()];
             pass.observe((layer, input, activation, n) -> {
@@ -130,8 +130,8 @@ class ProxyRankCorrelationTest {
                 positions[i] = i;
             }
             for (int s = 0; s < HELD_OUT_SEQUENCES; s++) {
-                cache.clear();
-                pass.forward(random.ints(LENGTH, 0, c.vocabSize()).toArray(), positions, LENGTH, cache);
+                cache.reset(0);
+                pass.forward(random.ints(LENGTH, 0, c.vocabSize()).toArray(), positions, LENGTH, 0, cache);
                 at[0] += LENGTH;
             }
             trueNorms = new double[c.layerCount()][];
