@@ -19,9 +19,18 @@ public final class TestEngines {
         return new EngineLoader.Settings(Fixtures.model(Fixtures.LLAMA), null, "cpu", 2, contextLength, 0);
     }
 
-    /** A started, ready scheduler on the Llama fixture. */
+    /** A started, ready scheduler on the Llama fixture, one request at a time. */
     public static EngineScheduler scheduler(int queueCapacity, Duration requestTimeout, Duration shutdownTimeout) {
-        EngineScheduler s = new EngineScheduler(EngineLoader.of(fixture(256)),
+        return scheduler(queueCapacity, requestTimeout, shutdownTimeout, 1);
+    }
+
+    /** A started, ready scheduler on the Llama fixture that generates {@code maxSequences} requests together. */
+    public static EngineScheduler scheduler(int queueCapacity, Duration requestTimeout, Duration shutdownTimeout,
+                                            int maxSequences) {
+        EngineLoader.Settings f = fixture(256);
+        EngineLoader.Settings settings = new EngineLoader.Settings(f.modelPath(), null, f.backend(), f.threads(),
+                f.contextLength(), 0, maxSequences, 0, true);
+        EngineScheduler s = new EngineScheduler(EngineLoader.of(settings),
                 new EngineScheduler.Settings(queueCapacity, requestTimeout, shutdownTimeout));
         s.start();
         try {

@@ -36,7 +36,7 @@ public class SptsChatAutoConfiguration {
     @ConditionalOnMissingBean
     public EngineScheduler sptsEngineScheduler(SptsChatProperties p, ResourceLoader resources) {
         EngineLoader.Settings settings = new EngineLoader.Settings(p.getModelPath(), p.getModelId(), p.getBackend(),
-                p.getThreads(), p.getContextLength(), p.getBatch());
+                p.getThreads(), p.getContextLength(), p.getBatch(), p.getMaxSequences(), p.getKvCacheTokens(), p.isPrefixCache());
         SptsChatProperties.Demo demo = p.getDemoModel();
         EngineScheduler scheduler = new EngineScheduler(
                 demo.isEnabled()

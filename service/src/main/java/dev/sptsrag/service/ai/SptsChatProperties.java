@@ -24,9 +24,15 @@ public class SptsChatProperties {
     private int threads = 0;
     /** KV cache size in tokens; 0: the model's context length, capped at 8192. */
     private int contextLength = 0;
-    /** Prefill batch (tokens per forward call); 0: the backend's choice. */
+    /** Tokens per engine step (prompt chunks plus one row per decoding request); 0: the backend's choice. */
     private int batch = 0;
-    /** Requests that may wait while one generates; one more is refused (HTTP 429). */
+    /** Requests generated together, one row each per step (continuous batching). */
+    private int maxSequences = 8;
+    /** Tokens the shared KV cache holds per layer; 0: a full context per sequence, or what fits the device. */
+    private int kvCacheTokens = 0;
+    /** Reuse the KV cache of prompt prefixes seen before (requests without a skip budget). */
+    private boolean prefixCache = true;
+    /** Requests that may wait while the batch is full; one more is refused (HTTP 429). */
     private int queueSize = 16;
     /** Longest a request may take from arrival to its last token (checked between tokens). */
     private Duration requestTimeout = Duration.ofMinutes(5);
@@ -49,6 +55,12 @@ public class SptsChatProperties {
     public void setContextLength(int contextLength) { this.contextLength = contextLength; }
     public int getBatch() { return batch; }
     public void setBatch(int batch) { this.batch = batch; }
+    public int getMaxSequences() { return maxSequences; }
+    public void setMaxSequences(int maxSequences) { this.maxSequences = maxSequences; }
+    public int getKvCacheTokens() { return kvCacheTokens; }
+    public void setKvCacheTokens(int kvCacheTokens) { this.kvCacheTokens = kvCacheTokens; }
+    public boolean isPrefixCache() { return prefixCache; }
+    public void setPrefixCache(boolean prefixCache) { this.prefixCache = prefixCache; }
     public int getQueueSize() { return queueSize; }
     public void setQueueSize(int queueSize) { this.queueSize = queueSize; }
     public Duration getRequestTimeout() { return requestTimeout; }

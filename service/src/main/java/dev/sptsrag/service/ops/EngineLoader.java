@@ -2,6 +2,7 @@ package dev.sptsrag.service.ops;
 
 import dev.sptsrag.inference.backend.Backend;
 import dev.sptsrag.inference.backend.BackendChoice;
+import dev.sptsrag.inference.engine.BatchSettings;
 import dev.sptsrag.inference.engine.InferenceEngine;
 import dev.sptsrag.inference.model.LoadedModel;
 import org.slf4j.Logger;
@@ -24,11 +25,21 @@ public interface EngineLoader {
      * @param backend       {@code auto}, {@code cpu} or {@code cuda}
      * @param threads       CPU threads (≤ 0: all processors)
      * @param contextLength KV cache size in tokens (≤ 0: the model's, capped at 8192)
-     * @param batch         prefill batch (≤ 0: the backend's choice)
+     * @param batch         tokens per engine step (≤ 0: the backend's choice)
+     * @param maxSequences  requests generated together (≥ 1)
+     * @param kvCacheTokens tokens the shared KV cache holds per layer (≤ 0: a context per sequence, or what fits)
+     * @param prefixCache   reuse the KV blocks of prompt prefixes seen before (requests without a skip budget)
      */
-    record Settings(Path modelPath, String modelId, String backend, int threads, int contextLength, int batch) {
+    record Settings(Path modelPath, String modelId, String backend, int threads, int contextLength, int batch,
+                    int maxSequences, int kvCacheTokens, boolean prefixCache) {
+        /** One request at a time, the cache for one context, no prefix reuse. */
+        public Settings(Path modelPath, String modelId, String backend, int threads, int contextLength, int batch) {
+            this(modelPath, modelId, backend, threads, contextLength, batch, 1, 0, false);
+        }
+
         Settings withModelPath(Path path) {
-            return new Settings(path, modelId, backend, threads, contextLength, batch);
+            return new Settings(path, modelId, backend, threads, contextLength, batch, maxSequences, kvCacheTokens,
+                    prefixCache);
         }
     }
 
@@ -65,15 +76,17 @@ public interface EngineLoader {
                 InferenceEngine engine;
                 try {
                     engine = new InferenceEngine(model.config(), model.weights(), model.tokenizer(), backend, context,
-                            Math.max(0, s.batch()), layer -> { });
+                            Math.max(0, s.batch()), new BatchSettings(Math.max(1, s.maxSequences()),
+                                    Math.max(0, s.kvCacheTokens()), s.prefixCache()), layer -> { });
                 } catch (RuntimeException e) {
                     backend.close();
                     throw e;
                 }
                 String id = s.modelId() != null && !s.modelId().isBlank() ? s.modelId()
                         : s.modelPath().getFileName().toString().replaceFirst("\\.gguf$", "");
-                log.info("model {} ({}, {}) on {}, context {} tokens; memory plan: {}", id, model.config().name(),
-                        model.format(), backend.description(), context, engine.memoryPlan());
+                log.info("model {} ({}, {}) on {}, context {} tokens, {} sequences together; memory plan: {}", id,
+                        model.config().name(), model.format(), backend.description(), context,
+                        engine.cache().sequences(), engine.memoryPlan());
                 return new LoadedEngine(id, model, engine, java.time.Instant.now());
             } catch (RuntimeException e) {
                 model.close();

@@ -1,10 +1,12 @@
 package dev.sptsrag.service.ops;
 
+import dev.sptsrag.inference.decoder.KvCache;
 import dev.sptsrag.inference.engine.GenerationMetrics;
 import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.spts.SkipStatistics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -69,12 +71,41 @@ public final class EngineMetrics implements MeterBinder, EngineScheduler.Events 
                 .description("Requests the engine is generating").register(registry);
         Gauge.builder("spts.engine.kv.cache", scheduler, EngineMetrics::kvCacheBytes).baseUnit("bytes")
                 .description("KV cache bytes the engine holds on its device").register(registry);
+        Gauge.builder("spts.engine.batch.rows", scheduler, EngineScheduler::lastStepRows)
+                .description("Token rows of the latest engine step: one per decoding request plus prompt chunks")
+                .register(registry);
+        Gauge.builder("spts.engine.kv.blocks", scheduler, s -> kvBlocks(s, false)).tag("state", "used")
+                .description("Blocks of the paged KV cache held by running requests").register(registry);
+        Gauge.builder("spts.engine.kv.blocks", scheduler, s -> kvBlocks(s, true)).tag("state", "free")
+                .description("Blocks of the paged KV cache free for new requests").register(registry);
+        FunctionCounter.builder("spts.engine.preemptions", scheduler, EngineMetrics::preemptions)
+                .description("Requests that gave their KV blocks back for others to decode, and were recomputed")
+                .register(registry);
+        FunctionCounter.builder("spts.engine.prefix.reused", scheduler,
+                        s -> s.loadedOrNull() == null ? 0 : s.loadedOrNull().engine().batcher().prefixTokensReused())
+                .baseUnit("tokens").description("Prompt tokens whose KV cache came from a kept prefix instead of a prefill")
+                .register(registry);
         Gauge.builder("spts.engine.ready", scheduler, s -> s.state() == EngineState.READY ? 1 : 0)
                 .description("1 when the engine serves requests").register(registry);
         if (meters == null) {
             scheduler.addListener(this);
         }
         meters = m;
+    }
+
+    // Read on the scrape's thread while the engine's worker changes them: a gauge tolerates a step's lag.
+    private static double kvBlocks(EngineScheduler s, boolean free) {
+        LoadedEngine l = s.loadedOrNull();
+        if (l == null) {
+            return 0;
+        }
+        KvCache cache = l.engine().cache();
+        return free ? cache.freeBlocks() : cache.blockCount() - cache.freeBlocks();
+    }
+
+    private static double preemptions(EngineScheduler s) {
+        LoadedEngine l = s.loadedOrNull();
+        return l == null ? 0 : l.engine().batcher().preemptions();
     }
 
     private static double kvCacheBytes(EngineScheduler s) {

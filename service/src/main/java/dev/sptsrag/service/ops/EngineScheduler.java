@@ -1,6 +1,8 @@
 package dev.sptsrag.service.ops;
 
+import dev.sptsrag.inference.engine.ContinuousBatcher;
 import dev.sptsrag.inference.engine.FinishReason;
+import dev.sptsrag.inference.engine.Generation;
 import dev.sptsrag.inference.engine.GenerationRequest;
 import dev.sptsrag.inference.engine.GenerationResult;
 import dev.sptsrag.inference.engine.TokenListener;
@@ -21,19 +23,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Owns the engine: one worker thread loads the model, then runs requests one at a time from a bounded
- * queue (the engine serves one sequence at a time). A full queue is an {@link EngineBusyException}; a
- * request that outlives the timeout, waiting or generating, ends with an {@link EngineTimeoutException};
- * a cancelled request leaves the queue at once or, when running, stops at its next token (the engine's
- * {@link TokenListener} returns false), which frees the engine for the next one. Closing drains the
- * queue for at most the shutdown timeout, rejects what is left, stops the running request and closes
- * the engine on the worker thread.
+ * Owns the engine: one worker thread loads the model, then drives its {@link ContinuousBatcher}: it admits
+ * queued requests while the batcher has room (a free sequence and KV blocks for the prompt), runs a step for
+ * all admitted ones together, and hands each finished one its result. Requests wait in a bounded queue only
+ * while the batch is full; a full queue is an {@link EngineBusyException} whose retry-after comes from how
+ * fast requests have been finishing. A request that outlives the timeout, waiting or generating, ends with an
+ * {@link EngineTimeoutException}; a cancelled request leaves the queue at once or, when running, leaves the
+ * batch before the next step, which frees its KV blocks for the next one. Closing drains the queue for at
+ * most the shutdown timeout, rejects what is left, stops the running requests and closes the engine on the
+ * worker thread.
  */
 public final class EngineScheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EngineScheduler.class);
 
     /**
-     * @param queueCapacity   requests that may wait while one runs (≥ 1)
+     * @param queueCapacity   requests that may wait while the batch is full (≥ 1)
      * @param requestTimeout  longest a request may take from submission to its last token; checked between tokens
      *                        (a prefill in progress is not interrupted)
      * @param shutdownTimeout longest {@link #close} waits for queued and running requests to finish
@@ -74,7 +78,9 @@ public final class EngineScheduler implements AutoCloseable {
     private final EngineLoader loader;
     private final Settings settings;
     private final ArrayBlockingQueue<Job> queue;
-    private final AtomicReference<Job> active = new AtomicReference<>();
+    private final List<Job> active = new CopyOnWriteArrayList<>(); // admitted; changed by the worker alone
+    private volatile int activeCount;
+    private volatile int lastStepRows;
     private final List<Events> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
     private final Thread worker;
@@ -157,8 +163,14 @@ public final class EngineScheduler implements AutoCloseable {
         return queue.size();
     }
 
+    /** Requests admitted to the batch and not finished. */
     public int activeRequests() {
-        return active.get() != null ? 1 : 0;
+        return activeCount;
+    }
+
+    /** Token rows of the latest engine step (0 when idle). */
+    public int lastStepRows() {
+        return lastStepRows;
     }
 
     /**
@@ -191,8 +203,11 @@ public final class EngineScheduler implements AutoCloseable {
         return job;
     }
 
+    /** The queue ahead, at the rate requests have been finishing (several run at once). */
     private long retryAfterSeconds() {
-        return Math.max(1, Math.round(meanRequestSeconds * (queue.size() + 1)));
+        LoadedEngine l = loaded;
+        int together = l != null ? l.engine().batcher().cache().sequences() : 1;
+        return Math.max(1, Math.round(meanRequestSeconds * (queue.size() + 1) / together));
     }
 
     private EngineUnavailableException unavailable(EngineState s) {
@@ -232,15 +247,30 @@ public final class EngineScheduler implements AutoCloseable {
             settled.countDown();
         }
         try {
+            ContinuousBatcher batcher = loaded.engine().batcher();
             while (!exit) {
-                Job job = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (job != null) {
-                    run(job);
+                admit(batcher);
+                if (active.isEmpty()) {
+                    Job job = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (job != null) {
+                        start(batcher, job);
+                    }
+                    continue;
                 }
+                step(batcher);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            for (Job job : active) { // a shutdown that outlived its timeout
+                if (!job.result.isDone()) {
+                    job.abort(Outcome.REJECTED, new EngineUnavailableException(EngineState.STOPPING,
+                            "the engine shut down while generating", null));
+                    job.finishAborted(null);
+                }
+            }
+            active.clear();
+            activeCount = 0;
             LoadedEngine l = loaded;
             loaded = null;
             try {
@@ -252,33 +282,110 @@ public final class EngineScheduler implements AutoCloseable {
         }
     }
 
-    private void run(Job job) {
-        if (job.aborted.get() != null) {
-            job.finishAborted(null);
-            return;
+    /** Moves queued requests into the batch, in order, while it has room. */
+    private void admit(ContinuousBatcher batcher) {
+        for (Job job; (job = queue.peek()) != null; ) {
+            if (job.aborted.get() == null && !batcher.hasRoom(job.promptTokens)) {
+                return; // asked before every step while the batch is full: nothing is built for the question
+            }
+            if (!start(batcher, job)) {
+                return;
+            }
         }
-        active.set(job);
+    }
+
+    /**
+     * Admits {@code job} (taking it off the queue) unless the batch is full; a job aborted while it waited, or
+     * refused by the engine (a prompt too long), ends here.
+     *
+     * @return false when the batch has no room for it (it stays queued)
+     */
+    private boolean start(ContinuousBatcher batcher, Job job) {
+        if (job.aborted.get() != null) {
+            if (queue.remove(job)) {
+                job.finishAborted(null);
+            }
+            return true;
+        }
+        Generation g;
+        try {
+            g = batcher.admit(job.request, (id, text) ->
+                    job.aborted.get() == null && job.listener.onToken(id, text) && job.aborted.get() == null);
+        } catch (RuntimeException e) {
+            queue.remove(job);
+            job.finish(Outcome.FAILED, null, e);
+            return true;
+        }
+        if (g == null) {
+            if (!queue.contains(job)) { // polled while the batch was empty, yet no room: a prompt the pool cannot hold
+                job.finish(Outcome.FAILED, null, new IllegalStateException("the KV cache cannot hold this prompt"));
+                return true;
+            }
+            return false;
+        }
+        queue.remove(job);
+        job.generation = g;
         job.startedAt = System.nanoTime();
-        GenerationResult result = null;
+        active.add(job);
+        activeCount = active.size();
+        if (job.aborted.get() != null) { // aborted in between: it leaves before the step
+            batcher.cancel(g);
+        }
+        return true;
+    }
+
+    /** One engine step for every admitted request, then the finished ones end. */
+    private void step(ContinuousBatcher batcher) {
+        for (Job job : active) {
+            if (job.aborted.get() != null && !job.generation.isDone()) {
+                batcher.cancel(job.generation); // cancelled or timed out: it leaves before the step
+            }
+        }
         Throwable error = null;
         try {
-            result = loaded.engine().generate(job.request, (id, text) ->
-                    job.aborted.get() == null && job.listener.onToken(id, text) && job.aborted.get() == null);
+            batcher.step();
+            lastStepRows = batcher.lastStepRows();
         } catch (RuntimeException | Error e) {
             error = e;
-        } finally {
-            active.set(null); // free before anyone hears of the end
-            synchronized (lock) {
-                lock.notifyAll(); // a shutdown may be waiting for the engine to go idle
+            log.error("an engine step failed: {}", e.getMessage(), e);
+        }
+        for (int i = active.size() - 1; i >= 0; i--) {
+            Job job = active.get(i);
+            if (error != null && !job.generation.isDone()) {
+                batcher.cancel(job.generation);
+                retire(i);
+                job.finish(Outcome.FAILED, null, error);
+            } else if (job.generation.isDone()) {
+                retire(i);
+                end(job);
             }
         }
+        if (active.isEmpty()) {
+            lastStepRows = 0;
+        }
+        if (error instanceof VirtualMachineError v) {
+            throw v;
+        }
+    }
+
+    private void retire(int index) {
+        active.remove(index);
+        activeCount = active.size();
+        synchronized (lock) {
+            lock.notifyAll(); // a shutdown may be waiting for the engine to go idle
+        }
+    }
+
+    private void end(Job job) {
         meanRequestSeconds = 0.8 * meanRequestSeconds + 0.2 * (System.nanoTime() - job.startedAt) / 1e9;
-        if (error != null) {
-            job.finish(Outcome.FAILED, null, error);
-            if (error instanceof VirtualMachineError v) {
-                throw v;
-            }
-        } else if (result.finishReason() == FinishReason.CANCELLED) {
+        GenerationResult result;
+        try {
+            result = job.generation.result();
+        } catch (RuntimeException e) {
+            job.finish(Outcome.FAILED, null, e);
+            return;
+        }
+        if (result.finishReason() == FinishReason.CANCELLED) {
             job.abort(Outcome.CANCELLED, new CancellationException("cancelled by the client"));
             job.finishAborted(result);
         } else {
@@ -306,7 +413,7 @@ public final class EngineScheduler implements AutoCloseable {
         synchronized (lock) {
             // Woken at the end of every request; the timed wait also covers a queue the worker empties
             // between two checks.
-            while (!queue.isEmpty() || active.get() != null) {
+            while (!queue.isEmpty() || activeCount > 0) {
                 long leftMillis = (deadline - System.nanoTime()) / 1_000_000;
                 if (leftMillis <= 0) {
                     break;
@@ -324,11 +431,12 @@ public final class EngineScheduler implements AutoCloseable {
                     "the engine shut down before this request ran", null));
             job.finishAborted(null);
         }
-        Job running = active.get();
-        if (running != null) {
-            log.warn("shutdown: stopping a request still generating after {}", settings.shutdownTimeout());
-            running.abort(Outcome.REJECTED, new EngineUnavailableException(EngineState.STOPPING,
-                    "the engine shut down while generating", null));
+        if (activeCount > 0) {
+            log.warn("shutdown: stopping {} requests still generating after {}", activeCount, settings.shutdownTimeout());
+            for (Job running : active) {
+                running.abort(Outcome.REJECTED, new EngineUnavailableException(EngineState.STOPPING,
+                        "the engine shut down while generating", null));
+            }
         }
         exit = true;
         try {
@@ -354,12 +462,15 @@ public final class EngineScheduler implements AutoCloseable {
         private final AtomicReference<Abort> aborted = new AtomicReference<>();
         private volatile long startedAt;
         private volatile ScheduledFuture<?> expiry;
+        private Generation generation; // once admitted; the worker's
+        private final int promptTokens;
 
         private record Abort(Outcome outcome, RuntimeException error) {
         }
 
         private Job(GenerationRequest request, TokenListener listener) {
             this.request = request;
+            this.promptTokens = request.promptTokens().length;
             this.listener = listener;
         }
 

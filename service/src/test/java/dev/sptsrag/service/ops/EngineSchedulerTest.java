@@ -61,6 +61,48 @@ class EngineSchedulerTest {
         assertThat(scheduler.queueDepth()).isZero();
     }
 
+    /**
+     * Requests submitted together run in one batch — several are active at once — and each answers exactly
+     * what it answers alone; a request cancelled while the others run leaves them unchanged.
+     */
+    @Test
+    void requestsRunTogetherAndEachAnswersWhatItAnswersAlone() throws Exception {
+        String[] questions = {"the first question", "a second, longer question about the weather today", "third",
+                "a fourth one", "and the fifth"};
+        List<String> alone = new java.util.ArrayList<>();
+        start(8, Duration.ofSeconds(60), Duration.ofSeconds(5));
+        for (String q : questions) {
+            alone.add(scheduler.submit(TestEngines.request(scheduler, q, 24), TokenListener.IGNORE).result()
+                    .get(30, TimeUnit.SECONDS).generation().text());
+        }
+        scheduler.close();
+
+        scheduler = TestEngines.scheduler(8, Duration.ofSeconds(60), Duration.ofSeconds(5), 4);
+        java.util.concurrent.atomic.AtomicInteger mostActive = new java.util.concurrent.atomic.AtomicInteger();
+        List<EngineScheduler.Job> jobs = new java.util.ArrayList<>();
+        for (String q : questions) {
+            jobs.add(scheduler.submit(TestEngines.request(scheduler, q, 24), (id, text) -> {
+                mostActive.accumulateAndGet(scheduler.activeRequests(), Math::max);
+                return true;
+            }));
+        }
+        EngineScheduler.Job cancelled = scheduler.submit(TestEngines.request(scheduler, "cancel me", 200),
+                (id, text) -> true);
+        cancelled.cancel();
+        for (int i = 0; i < questions.length; i++) {
+            EngineScheduler.Report r = jobs.get(i).result().get(30, TimeUnit.SECONDS);
+            assertThat(r.outcome()).isEqualTo(EngineScheduler.Outcome.COMPLETED);
+            assertThat(r.generation().text()).as(questions[i]).isEqualTo(alone.get(i));
+        }
+        assertThatThrownBy(() -> cancelled.result().get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(CancellationException.class);
+        assertThat(mostActive.get()).as("requests generating at the same time").isGreaterThan(1);
+        assertThat(scheduler.activeRequests()).isZero();
+        assertThat(scheduler.loaded().engine().cache().availableBlocks())
+                .as("every block free, or kept by the prefix cache for the next prompt and reclaimable")
+                .isEqualTo(scheduler.loaded().engine().cache().blockCount());
+    }
+
     @Test
     void cancellingFreesTheSlotWhetherQueuedOrRunning() throws Exception {
         start(1, Duration.ofSeconds(30), Duration.ofSeconds(5));
