@@ -3,10 +3,10 @@ package dev.sptsrag.inference.engine;
 import dev.sptsrag.inference.backend.cpu.CpuBackend;
 import dev.sptsrag.inference.model.LoadedModel;
 import dev.sptsrag.inference.model.ModelConfig;
-import dev.sptsrag.inference.spts.SelectionCriterion;
 import dev.sptsrag.inference.spts.SkipBudget;
-import dev.sptsrag.inference.spts.SkipMode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,51 +25,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * preempted for blocks and fed again, and a cancellation in the middle.
  */
 class ContinuousBatcherTest {
-    private static final int CONTEXT = 256;
+    private static final int CONTEXT = BatchScenario.CONTEXT;
+    private static final SkipBudget SKIPPING = BatchScenario.SKIPPING;
 
-    /** Layer 0 full, layer 1 keeps 40 of the prompt's tokens, 30 candidates removed before layer 2. */
-    private static final SkipBudget SKIPPING = new SkipBudget(SkipMode.SPTS, 1, new int[] {2}, new int[] {40}, 30, 2, 3,
-            SelectionCriterion.SELF_PROBE, 0);
-
-    private record Ask(int[] prompt, SamplingOptions sampling, SkipBudget budget) {
-        GenerationRequest request() {
-            return new GenerationRequest(prompt, sampling, budget);
-        }
+    private static List<BatchScenario.Ask> asks(ModelConfig c) {
+        return BatchScenario.asks(c);
     }
 
-    private static List<Ask> asks(ModelConfig c) {
-        SplittableRandom rnd = new SplittableRandom(17);
-        int[] lengths = {7, 120, 1, 61, 150, 33};
-        List<Ask> asks = new ArrayList<>();
-        for (int i = 0; i < lengths.length; i++) {
-            int[] prompt = rnd.ints(lengths[i], 0, c.vocabSize()).toArray();
-            // Greedy; seeded sampling over all logits (a penalty needs them); seeded top-k from device candidates.
-            SamplingOptions sampling = switch (i) {
-                case 3 -> new SamplingOptions(10 + i, 0.9, 0, 0.95, 0, 1.1, 0, 0, 1234L + i, List.of());
-                case 5 -> new SamplingOptions(10 + i, 0.8, 20, 1, 0, 1, 0, 0, 99L, List.of());
-                default -> SamplingOptions.greedy(10 + i);
-            };
-            SkipBudget budget = i == 1 || i == 4 ? SKIPPING : SkipBudget.OFF;
-            asks.add(new Ask(prompt, sampling, budget));
-        }
-        return asks;
+    private static int[][] alone(LoadedModel m, List<BatchScenario.Ask> asks) {
+        return BatchScenario.alone(m, asks, () -> new CpuBackend(2));
     }
 
-    private static int[][] alone(LoadedModel m, List<Ask> asks) {
-        int[][] tokens = new int[asks.size()][];
-        try (InferenceEngine engine = new InferenceEngine(m.config(), m.weights(), null, new CpuBackend(2), CONTEXT, 32,
-                null)) {
-            for (int i = 0; i < asks.size(); i++) {
-                tokens[i] = engine.generate(asks.get(i).request(), TokenListener.IGNORE).tokens();
-            }
-        }
-        return tokens;
+    private static List<Generation> runTogether(ContinuousBatcher batcher, List<BatchScenario.Ask> asks, int cancelled) {
+        return BatchScenario.runTogether(batcher, asks, cancelled);
     }
 
-    @Test
-    void aBatchOfMixedBudgetsGivesEveryGenerationTheTokensItGetsAlone() {
-        try (LoadedModel m = LoadedModel.synthetic("tiny-llama", 5)) {
-            List<Ask> asks = asks(m.config());
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-qwen2-hd64", "tiny-qwen3"})
+    void aBatchOfMixedBudgetsGivesEveryGenerationTheTokensItGetsAlone(String preset) {
+        try (LoadedModel m = LoadedModel.synthetic(preset, 5)) {
+            List<BatchScenario.Ask> asks = asks(m.config());
             int[][] expected = alone(m, asks);
             try (InferenceEngine engine = new InferenceEngine(m.config(), m.weights(), null, new CpuBackend(2), CONTEXT,
                     32, new BatchSettings(4, 0, false), null)) {
@@ -89,9 +64,9 @@ class ContinuousBatcherTest {
     @Test
     void generationsPreemptedForBlocksResumeWithTheSameTokens() {
         try (LoadedModel m = LoadedModel.synthetic("tiny-llama", 5)) {
-            List<Ask> asks = new ArrayList<>();
-            for (Ask a : asks(m.config())) { // full budgets (a preempted generation is fed again densely), long answers
-                asks.add(new Ask(a.prompt(), a.sampling().withMaxTokens(90), SkipBudget.OFF));
+            List<BatchScenario.Ask> asks = new ArrayList<>();
+            for (BatchScenario.Ask a : asks(m.config())) { // full budgets (a preempted generation is fed again densely), long answers
+                asks.add(new BatchScenario.Ask(a.prompt(), a.sampling().withMaxTokens(90), SkipBudget.OFF));
             }
             int[][] expected = alone(m, asks);
             // A pool of 300 tokens per layer for 4 sequences of up to 256: they cannot all grow at once.
@@ -111,7 +86,7 @@ class ContinuousBatcherTest {
     @Test
     void aCancelledGenerationLeavesAtOnceAndTheOthersAreUnchanged() {
         try (LoadedModel m = LoadedModel.synthetic("tiny-llama", 5)) {
-            List<Ask> asks = asks(m.config());
+            List<BatchScenario.Ask> asks = asks(m.config());
             int[][] expected = alone(m, asks);
             try (InferenceEngine engine = new InferenceEngine(m.config(), m.weights(), null, new CpuBackend(2), CONTEXT,
                     32, new BatchSettings(4, 0, false), null)) {
@@ -166,13 +141,13 @@ class ContinuousBatcherTest {
             ModelConfig c = m.config();
             SplittableRandom rnd = new SplittableRandom(23);
             int[] shared = rnd.ints(100, 0, c.vocabSize()).toArray(); // a system prompt and retrieved documents
-            List<Ask> asks = new ArrayList<>();
+            List<BatchScenario.Ask> asks = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 int[] prompt = Arrays.copyOf(shared, 100 + 7 + i);
                 for (int j = 100; j < prompt.length; j++) {
                     prompt[j] = rnd.nextInt(c.vocabSize()); // each its own question
                 }
-                asks.add(new Ask(prompt, SamplingOptions.greedy(12), i == 2 ? SKIPPING : SkipBudget.OFF));
+                asks.add(new BatchScenario.Ask(prompt, SamplingOptions.greedy(12), i == 2 ? SKIPPING : SkipBudget.OFF));
             }
             int[][] expected = alone(m, asks);
             try (InferenceEngine engine = new InferenceEngine(c, m.weights(), null, new CpuBackend(2), CONTEXT, 32,
@@ -193,9 +168,9 @@ class ContinuousBatcherTest {
                 assertEquals(96, batcher.prefixTokensReused());
             }
             // A pool of 10 blocks per layer: each 150-token prompt keeps 9, the next one needs them back.
-            List<Ask> distinct = new ArrayList<>();
+            List<BatchScenario.Ask> distinct = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                distinct.add(new Ask(rnd.ints(150, 0, c.vocabSize()).toArray(), SamplingOptions.greedy(6), SkipBudget.OFF));
+                distinct.add(new BatchScenario.Ask(rnd.ints(150, 0, c.vocabSize()).toArray(), SamplingOptions.greedy(6), SkipBudget.OFF));
             }
             int[][] expectedDistinct = alone(m, distinct);
             try (InferenceEngine engine = new InferenceEngine(c, m.weights(), null, new CpuBackend(2), CONTEXT, 32,
@@ -213,32 +188,4 @@ class ContinuousBatcherTest {
         }
     }
 
-    /**
-     * Admits the asks as room allows (in order), steps until all have ended; cancels generation
-     * {@code cancelled} after its third token.
-     */
-    private static List<Generation> runTogether(ContinuousBatcher batcher, List<Ask> asks, int cancelled) {
-        List<Generation> generations = new ArrayList<>();
-        int next = 0;
-        int steps = 0;
-        while (next < asks.size() || batcher.running() > 0) {
-            while (next < asks.size()) {
-                int index = next;
-                int[] seen = new int[1];
-                TokenListener listener = (id, text) -> ++seen[0] < 3 || index != cancelled;
-                Generation g = batcher.admit(asks.get(next).request(), listener);
-                if (g == null) {
-                    break;
-                }
-                generations.add(g);
-                next++;
-            }
-            batcher.step();
-            assertTrue(++steps < 10_000, "the batch drains");
-        }
-        for (Generation g : generations) {
-            assertTrue(g.isDone());
-        }
-        return generations;
-    }
 }
