@@ -60,6 +60,7 @@ if [ "$mode" = check ] || [ "$mode" = all ]; then
       --select-class dev.sptsrag.inference.backend.cuda.CudaSptsParityTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaLowRankProxyTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaPagedAttentionTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaBatchingTest \
       --details=tree --disable-banner 2>&1 | tee "$OUT/junit.txt" | tail -60
   note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit.txt" | tr -s ' ' | tr '\n' ' ')"
   grep -aE 'worst|argmax equal|overlap|SPTS GPU|LTP proxy on the GPU' "$OUT/junit.txt" >> "$summary"
@@ -143,6 +144,7 @@ if [ "$mode" = ltp ]; then
   $JAVA -jar "$carry/junit-console.jar" execute --class-path "$TEST_CP" \
       --select-class dev.sptsrag.inference.backend.cuda.CudaLowRankProxyTest \
       --select-class dev.sptsrag.inference.backend.cuda.CudaPagedAttentionTest \
+      --select-class dev.sptsrag.inference.backend.cuda.CudaBatchingTest \
       --details=tree --disable-banner 2>&1 | tee "$OUT/junit-ltp.txt" | tail -20
   note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit-ltp.txt" | tr -s ' ' | tr '\n' ' ')"
   grep -a 'LTP proxy on the GPU' "$OUT/junit-ltp.txt" >> "$summary"
