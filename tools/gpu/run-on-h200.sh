@@ -143,8 +143,6 @@ if [ "$mode" = ltp ]; then
   TEST_CP="$CP:$carry/app/engine-tests.jar:inference-tornado/src/test/resources"
   $JAVA -jar "$carry/junit-console.jar" execute --class-path "$TEST_CP" \
       --select-class dev.sptsrag.inference.backend.cuda.CudaLowRankProxyTest \
-      --select-class dev.sptsrag.inference.backend.cuda.CudaPagedAttentionTest \
-      --select-class dev.sptsrag.inference.backend.cuda.CudaBatchingTest \
       --details=tree --disable-banner 2>&1 | tee "$OUT/junit-ltp.txt" | tail -20
   note "junit: $(grep -E 'tests (successful|failed|skipped)' "$OUT/junit-ltp.txt" | tr -s ' ' | tr '\n' ' ')"
   grep -a 'LTP proxy on the GPU' "$OUT/junit-ltp.txt" >> "$summary"
