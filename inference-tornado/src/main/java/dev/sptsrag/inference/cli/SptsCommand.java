@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The engine's command line: {@code spts <command>}. */
 @Command(name = "spts", mixinStandardHelpOptions = true, version = "spts-rag engine 0.1.0",
         description = "Run, inspect, convert, calibrate, benchmark and evaluate LLMs with the spts-rag engine.",
-        subcommands = {InfoCommand.class, GenerateCommand.class, ConvertCommand.class, BenchCommand.class,
+        subcommands = {InfoCommand.class, GenerateCommand.class, ConvertCommand.class, BenchCommand.class, LoadBenchCommand.class,
                 CalibrateCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class SptsCommand {
 

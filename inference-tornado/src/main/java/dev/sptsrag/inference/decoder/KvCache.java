@@ -364,6 +364,15 @@ public final class KvCache {
 
     public int sequences() { return sequences; }
 
+    /** Sequences open now. */
+    public int openSequences() {
+        int n = 0;
+        for (boolean o : open) {
+            n += o ? 1 : 0;
+        }
+        return n;
+    }
+
     public int layers() { return layers; }
 
     public int blockSize() { return blockSize; }

@@ -158,8 +158,8 @@ public final class ContinuousBatcher {
      * scheduler to ask before each step.
      */
     public boolean hasRoom(int promptTokens) {
-        if (runningCount == running.length) {
-            return false;
+        if (runningCount == running.length || cache.openSequences() == cache.sequences()) {
+            return false; // every cache sequence is running, or kept open by a lone generation (teacher forcing)
         }
         int blocks = KvCache.blocksFor(config, promptTokens, cache.blockSize(), 1);
         return blocks + (long) runningCount * cache.layers() <= cache.availableBlocks();
