@@ -172,6 +172,15 @@ if [ "$mode" = batch ]; then
         --context $(( len + ${BATCH_GEN:-64} + 64 )) 2>&1 | tee "$OUT/bench-batch-$len.txt" | grep -v '^loading'
     grep '^|' "$OUT/bench-batch-$len.txt" >> "$summary"
   done
+  if [ -n "${LOAD_RATES:-}" ]; then
+    $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" bench-load --backend cuda --preset llama-3.1-8b --preset-type bf16 \
+        --rates "$LOAD_RATES" --requests ${LOAD_REQUESTS:-48} --prompt-min 2048 --prompt-max 16384 --gen-tokens 64 \
+        --max-sequences 16 --skip off --skip llama 2>&1 | tee "$OUT/bench-load.txt" | grep -v '^loading'
+    grep '^|' "$OUT/bench-load.txt" >> "$summary"
+    $JAVA -Xmx8g -jar "$carry/app/spts-engine.jar" bench-load --backend cuda --preset llama-3.1-8b --preset-type bf16 \
+        --prefix-test --prompt-max 8192 2>&1 | tee "$OUT/bench-prefix.txt" | grep -v '^loading'
+    grep '^|' "$OUT/bench-prefix.txt" >> "$summary"
+  fi
   note "batch bench took $(( $(date +%s) - t0 )) s"
 fi
 
