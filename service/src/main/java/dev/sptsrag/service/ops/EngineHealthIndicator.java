@@ -35,7 +35,10 @@ public final class EngineHealthIndicator implements HealthIndicator {
                     .withDetail("memoryPlan", l.engine().memoryPlan().toString())
                     .withDetail("queueDepth", scheduler.queueDepth())
                     .withDetail("queueCapacity", scheduler.settings().queueCapacity())
-                    .withDetail("activeRequests", scheduler.activeRequests());
+                    .withDetail("activeRequests", scheduler.activeRequests())
+                    .withDetail("maxSequences", l.engine().cache().sequences())
+                    .withDetail("kvBlocks", l.engine().cache().blockCount())
+                    .withDetail("kvBlockTokens", l.engine().cache().blockSize());
         }
         if (scheduler.failure() != null) {
             b.withDetail("error", String.valueOf(scheduler.failure().getMessage()));
