@@ -9,9 +9,10 @@ package dev.sptsrag.inference.backend;
  *
  * <p>A step's rows name their sequence in a {@link DeviceInts} of three entries per row, {@code kvRows}:
  * {@code [3r]} the cache sequence, {@code [3r + 1]} the row's rank among that sequence's rows of the step,
- * {@code [3r + 2]} the slots the step adds to that sequence in the layer (its row count, when the step stores
- * every row it attends with). A sequence's rows are consecutive, ranks counting from 0 in position order; a
- * run ends where the sequence changes or a rank is 0. Row {@code r} stores its key and value at logical slot
+ * {@code [3r + 2]} the slots the step adds to that sequence in the layer: its row count, as every step stores the
+ * rows it attends with (0 only for an attention that stores nothing, which the contract tests use). A sequence has
+ * at most one run per step, its rows consecutive, ranks counting from 0 in position order; a run ends where the
+ * sequence changes. Row {@code r} stores its key and value at logical slot
  * {@code filled + rank} and attends over the first {@code filled + added} logical slots, those whose position
  * is not after its own.
  */

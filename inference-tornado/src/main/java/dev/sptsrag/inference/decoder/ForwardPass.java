@@ -135,6 +135,11 @@ public final class ForwardPass {
         batch.setPositions(positions);
         batch.setCount(count);
         for (int i = 0; i < batch.runCount(); i++) {
+            for (int j = 0; j < i; j++) {
+                if (batch.runSequence(j) == batch.runSequence(i)) { // KvPages: one run per sequence and step
+                    throw new IllegalArgumentException("sequence " + batch.runSequence(i) + " has two runs in one step");
+                }
+            }
             if (!cache.reserveAll(batch.runSequence(i), batch.runLength(i))) {
                 throw new IllegalStateException("KV cache full: no blocks for " + batch.runLength(i)
                         + " more tokens of sequence " + batch.runSequence(i) + " (" + cache.freeBlocks() + " free)");

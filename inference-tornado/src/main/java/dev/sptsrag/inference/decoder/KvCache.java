@@ -331,6 +331,7 @@ public final class KvCache {
      * first op, and its ops read these until the next call.
      */
     public void publish() {
+        boolean filledChanged = false;
         for (int s = 0; s < sequences; s++) {
             if (dirtyTableFrom[s] < dirtyTableTo[s]) {
                 int from = (s * maxBlocks + dirtyTableFrom[s]) * layers;
@@ -339,10 +340,11 @@ public final class KvCache {
                 dirtyTableFrom[s] = Integer.MAX_VALUE;
                 dirtyTableTo[s] = 0;
             }
-            if (dirtyFilled[s]) {
-                backend.writeInts(filled, s * layers, layers, deviceFilled, s * layers);
-                dirtyFilled[s] = false;
-            }
+            filledChanged |= dirtyFilled[s];
+            dirtyFilled[s] = false;
+        }
+        if (filledChanged) { // every decoding sequence changes its counts each step: one copy for all
+            backend.writeInts(filled, 0, filled.length, deviceFilled, 0);
         }
     }
 

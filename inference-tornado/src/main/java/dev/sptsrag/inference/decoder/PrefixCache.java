@@ -26,7 +26,6 @@ public final class PrefixCache implements KvCache.Reclaimer {
     private final int layers;
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>(64, 0.75f, true); // oldest use first
     private final List<Entry> chain = new ArrayList<>();
-    private long reusedTokens;
 
     private record Entry(long key, int[] tokens, int[] blocks) {
     }
@@ -59,7 +58,6 @@ public final class PrefixCache implements KvCache.Reclaimer {
         }
         int reused = chain.size() * blockSize;
         touchBackwards();
-        reusedTokens += reused;
         return reused;
     }
 
@@ -147,9 +145,6 @@ public final class PrefixCache implements KvCache.Reclaimer {
 
     /** Full blocks kept. */
     public int entries() { return entries.size(); }
-
-    /** Prompt tokens taken from kept prefixes instead of computed, since the start. */
-    public long reusedTokens() { return reusedTokens; }
 
     /** The key of the block of {@code blockSize} tokens at {@code from}, after the block whose key is {@code previous}. */
     private long key(long previous, int[] tokens, int from) {

@@ -21,9 +21,10 @@ import java.util.function.Supplier;
  *
  * <p>Memory is the paged {@link KvCache}: a generation is admitted when a cache sequence is free and the pool has
  * the blocks for its prompt beyond a reserve that lets the running ones grow; a step takes blocks as its rows
- * need them. When a decoding generation finds none, the generation admitted last gives all its blocks back
- * (preemption by recompute): it keeps its tokens, sampler and place, and feeds them again when blocks are free,
- * densely (an SPTS prefill is not repeated). A generation with a skip budget prefills its prompt alone, in one
+ * need them. When a decoding generation finds none, the generation admitted last that holds blocks (fed, or
+ * reserved for its prompt) gives them all back (preemption by recompute): it keeps its tokens, sampler and place,
+ * and feeds them again, densely (an SPTS prefill is not repeated), once the pool has the blocks for all of them;
+ * until then nobody new is admitted. A generation with a skip budget prefills its prompt alone, in one
  * SPTS pass over the whole prompt (its probe needs every token), in a step of its own; its decode joins the
  * others, so its budget never touches another generation's numbers.
  *
@@ -62,8 +63,9 @@ public final class ContinuousBatcher {
     private final Generation[] order;
     private final int[] firstRow = {0};
 
-    private int lastStepRows;
-    private long preemptions;
+    private volatile int lastStepRows;
+    private volatile long preemptions;
+    private volatile long prefixTokensReused;
 
     ContinuousBatcher(ModelConfig config, Tokenizer tokenizer, ForwardPass forward, KvCache cache,
                       Supplier<SptsPrefill> spts, int contextLength, boolean prefixCache) {
@@ -143,6 +145,7 @@ public final class ContinuousBatcher {
             cache.release(s);
             return null;
         }
+        prefixTokensReused += reused;
         Long seed = request.sampling().seed();
         g.admit(s, samplers[s], histories[s], seed != null ? seed : new SecureRandom().nextLong());
         g.fed = reused;
@@ -161,13 +164,23 @@ public final class ContinuousBatcher {
         if (runningCount == running.length || cache.openSequences() == cache.sequences()) {
             return false; // every cache sequence is running, or kept open by a lone generation (teacher forcing)
         }
+        for (Generation g : running) {
+            if (g != null && g.waitsForBlocks) {
+                return false; // a preempted generation comes back before anyone new
+            }
+        }
         int blocks = KvCache.blocksFor(config, promptTokens, cache.blockSize(), 1);
         return blocks + (long) runningCount * cache.layers() <= cache.availableBlocks();
     }
 
     /** Prompt tokens taken from kept prefixes instead of computed, since the start (0 without a prefix cache). */
     public long prefixTokensReused() {
-        return prefix != null ? prefix.reusedTokens() : 0;
+        return prefixTokensReused;
+    }
+
+    /** Blocks only the prefix cache holds (free for the asking); 0 without one. Walks the cache: not per step. */
+    public int keptBlocks() {
+        return prefix != null ? prefix.reclaimable() : 0;
     }
 
     /** Generations admitted and not finished. */
@@ -233,16 +246,16 @@ public final class ContinuousBatcher {
         // Then prompt chunks, oldest first, while the batch and the pool have room.
         for (int i = 0; i < generations && rows < stepTokens.length; i++) {
             Generation g = order[i];
-            if (g.isDone() || g.pending() <= 1 || g.sequence < 0 || inStep(g, runs)) {
+            if (g.isDone() || g.pending() <= 1 || g.sequence < 0 || g.skipsPrefill() || inStep(g, runs)) {
+                continue;
+            }
+            // All its unfed tokens at once (a no-op after admission, which took the prompt's blocks): a generation
+            // fed again after a preemption waits whole, so that two of them cannot each hold half of what they need.
+            g.waitsForBlocks = !cache.reserveAll(g.sequence, g.pending());
+            if (g.waitsForBlocks) {
                 continue;
             }
             int n = Math.min(g.pending(), stepTokens.length - rows);
-            while (n > 0 && !cache.reserveAll(g.sequence, n)) {
-                n /= 2; // what the pool has room for
-            }
-            if (n == 0) {
-                continue;
-            }
             addRun(g, n, rows, runs++);
             rows += n;
         }
@@ -269,13 +282,22 @@ public final class ContinuousBatcher {
             forward.computeLogits(logitRows, sampling);
             for (int i = 0; i < sampling; i++) {
                 Generation g = logitOwners[i];
-                g.accept(sample(g, i));
+                accept(g, sample(g, i));
                 if (g.isDone()) {
                     retire(g);
                 }
             }
         }
         return true;
+    }
+
+    /** Hands {@code g} its token; its listener or its text failing ends it alone, not the step. */
+    private static void accept(Generation g, int token) {
+        try {
+            g.accept(token);
+        } catch (RuntimeException e) {
+            g.fail(e);
+        }
     }
 
     /** Appends {@code n} tokens of {@code g} (from its first unfed one) to the step as run {@code run}. */
@@ -329,7 +351,7 @@ public final class ContinuousBatcher {
         g.fed = g.promptLength();
         forward.adoptHiddenState(prefill.hiddenStates(), g.promptLength() - 1);
         forward.computeLogits(firstRow, 1);
-        g.accept(sample(g, 0));
+        accept(g, sample(g, 0));
         if (g.isDone()) {
             retire(g);
         }
@@ -353,16 +375,28 @@ public final class ContinuousBatcher {
         return n;
     }
 
-    /** The generation admitted last that holds blocks and is not in the step's first {@code runs} runs. */
+    /**
+     * The generation admitted last that holds blocks (fed, or reserved for its prompt) and is not in the step's first
+     * {@code runs} runs.
+     */
     private Generation latestHoldingBlocks(int runs) {
         Generation latest = null;
         for (Generation g : running) {
-            if (g != null && g.fed > 0 && !inStep(g, runs)
+            if (g != null && holdsBlocks(g) && !inStep(g, runs)
                     && (latest == null || g.admissionOrder > latest.admissionOrder)) {
                 latest = g;
             }
         }
         return latest;
+    }
+
+    private boolean holdsBlocks(Generation g) {
+        for (int l = 0; l < cache.layers(); l++) {
+            if (cache.blocksHeld(g.sequence, l) > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void preempt(Generation g) {

@@ -43,6 +43,7 @@ public final class Generation {
     boolean retainCache; // its cache sequence stays open when it ends (a lone generation, for teacher forcing)
     int reused;          // prompt tokens taken from the prefix cache
     boolean kept;        // its prompt's blocks are in the prefix cache
+    boolean waitsForBlocks; // fed again after a preemption, and the pool lacks the blocks for all of it
 
     private final StringBuilder text = new StringBuilder();
     private TokenStreamDecoder decoder;

@@ -127,8 +127,13 @@ public final class InferenceEngine implements AutoCloseable {
         }
         g.retainCache = true;
         sequence = g.sequence;
-        while (!g.isDone()) {
-            batcher.step();
+        try {
+            while (!g.isDone()) {
+                batcher.step();
+            }
+        } catch (RuntimeException | Error e) {
+            batcher.cancel(g); // leaves the batcher free for the next request; the sequence goes with it
+            throw e;
         }
         backend.synchronize();
         return g.result();

@@ -61,17 +61,19 @@ class ContinuousBatcherTest {
         }
     }
 
-    @Test
-    void generationsPreemptedForBlocksResumeWithTheSameTokens() {
+    /** 300 tokens per layer for 4 sequences of up to 256; 256 is the least a pool holds (one full context). */
+    @ParameterizedTest
+    @ValueSource(ints = {300, 256})
+    void generationsPreemptedForBlocksResumeWithTheSameTokens(int poolTokens) {
         try (LoadedModel m = LoadedModel.synthetic("tiny-llama", 5)) {
             List<BatchScenario.Ask> asks = new ArrayList<>();
             for (BatchScenario.Ask a : asks(m.config())) { // full budgets (a preempted generation is fed again densely), long answers
                 asks.add(new BatchScenario.Ask(a.prompt(), a.sampling().withMaxTokens(90), SkipBudget.OFF));
             }
             int[][] expected = alone(m, asks);
-            // A pool of 300 tokens per layer for 4 sequences of up to 256: they cannot all grow at once.
+            // They cannot all grow at once: several are preempted, some while others are being fed again.
             try (InferenceEngine engine = new InferenceEngine(m.config(), m.weights(), null, new CpuBackend(2), CONTEXT,
-                    32, new BatchSettings(4, 300, false), null)) {
+                    32, new BatchSettings(4, poolTokens, false), null)) {
                 ContinuousBatcher batcher = engine.batcher();
                 List<Generation> generations = runTogether(batcher, asks, -1);
                 for (int i = 0; i < asks.size(); i++) {

@@ -74,9 +74,12 @@ public final class EngineMetrics implements MeterBinder, EngineScheduler.Events 
         Gauge.builder("spts.engine.batch.rows", scheduler, EngineScheduler::lastStepRows)
                 .description("Token rows of the latest engine step: one per decoding request plus prompt chunks")
                 .register(registry);
-        Gauge.builder("spts.engine.kv.blocks", scheduler, s -> kvBlocks(s, false)).tag("state", "used")
+        Gauge.builder("spts.engine.kv.blocks", scheduler, s -> kvBlocks(s, "used")).tag("state", "used")
                 .description("Blocks of the paged KV cache held by running requests").register(registry);
-        Gauge.builder("spts.engine.kv.blocks", scheduler, s -> kvBlocks(s, true)).tag("state", "free")
+        Gauge.builder("spts.engine.kv.blocks", scheduler, s -> kvBlocks(s, "kept")).tag("state", "kept")
+                .description("Blocks only the prefix cache holds: reused by a matching prompt, reclaimed when needed")
+                .register(registry);
+        Gauge.builder("spts.engine.kv.blocks", scheduler, s -> kvBlocks(s, "free")).tag("state", "free")
                 .description("Blocks of the paged KV cache free for new requests").register(registry);
         FunctionCounter.builder("spts.engine.preemptions", scheduler, EngineMetrics::preemptions)
                 .description("Requests that gave their KV blocks back for others to decode, and were recomputed")
@@ -94,13 +97,19 @@ public final class EngineMetrics implements MeterBinder, EngineScheduler.Events 
     }
 
     // Read on the scrape's thread while the engine's worker changes them: a gauge tolerates a step's lag.
-    private static double kvBlocks(EngineScheduler s, boolean free) {
+    private static double kvBlocks(EngineScheduler s, String state) {
         LoadedEngine l = s.loadedOrNull();
         if (l == null) {
             return 0;
         }
         KvCache cache = l.engine().cache();
-        return free ? cache.freeBlocks() : cache.blockCount() - cache.freeBlocks();
+        int free = cache.freeBlocks();
+        int kept = Math.min(s.keptBlocks(), cache.blockCount() - free);
+        return switch (state) {
+            case "free" -> free;
+            case "kept" -> kept;
+            default -> cache.blockCount() - free - kept;
+        };
     }
 
     private static double preemptions(EngineScheduler s) {

@@ -38,8 +38,8 @@ public final class EngineScheduler implements AutoCloseable {
 
     /**
      * @param queueCapacity   requests that may wait while the batch is full (≥ 1)
-     * @param requestTimeout  longest a request may take from submission to its last token; checked between tokens
-     *                        (a prefill in progress is not interrupted)
+     * @param requestTimeout  longest a request may take from submission to its last token; checked between engine
+     *                        steps (a step in progress, which may be a whole SPTS prefill, is not interrupted)
      * @param shutdownTimeout longest {@link #close} waits for queued and running requests to finish
      */
     public record Settings(int queueCapacity, Duration requestTimeout, Duration shutdownTimeout) {
@@ -81,6 +81,8 @@ public final class EngineScheduler implements AutoCloseable {
     private final List<Job> active = new CopyOnWriteArrayList<>(); // admitted; changed by the worker alone
     private volatile int activeCount;
     private volatile int lastStepRows;
+    private volatile int keptBlocks; // KV blocks only the prefix cache holds, as of the worker's last look
+    private long steps;
     private final List<Events> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
     private final Thread worker;
@@ -168,6 +170,11 @@ public final class EngineScheduler implements AutoCloseable {
         return activeCount;
     }
 
+    /** KV blocks only the prefix cache holds (reclaimable), as of a recent step. */
+    public int keptBlocks() {
+        return keptBlocks;
+    }
+
     /** Token rows of the latest engine step (0 when idle). */
     public int lastStepRows() {
         return lastStepRows;
@@ -251,6 +258,7 @@ public final class EngineScheduler implements AutoCloseable {
             while (!exit) {
                 admit(batcher);
                 if (active.isEmpty()) {
+                    keptBlocks = batcher.keptBlocks();
                     Job job = queue.poll(100, TimeUnit.MILLISECONDS);
                     if (job != null) {
                         start(batcher, job);
@@ -302,9 +310,8 @@ public final class EngineScheduler implements AutoCloseable {
      */
     private boolean start(ContinuousBatcher batcher, Job job) {
         if (job.aborted.get() != null) {
-            if (queue.remove(job)) {
-                job.finishAborted(null);
-            }
+            queue.remove(job); // it may have been polled already: its abort then found it nowhere to finish it
+            job.finishAborted(null);
             return true;
         }
         Generation g;
@@ -345,6 +352,9 @@ public final class EngineScheduler implements AutoCloseable {
         try {
             batcher.step();
             lastStepRows = batcher.lastStepRows();
+            if (++steps % 64 == 0) {
+                keptBlocks = batcher.keptBlocks(); // it walks the prefix cache: now and then, and for metrics only
+            }
         } catch (RuntimeException | Error e) {
             error = e;
             log.error("an engine step failed: {}", e.getMessage(), e);
@@ -463,6 +473,7 @@ public final class EngineScheduler implements AutoCloseable {
         private volatile long startedAt;
         private volatile ScheduledFuture<?> expiry;
         private Generation generation; // once admitted; the worker's
+        private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
         private final int promptTokens;
 
         private record Abort(Outcome outcome, RuntimeException error) {
@@ -502,6 +513,9 @@ public final class EngineScheduler implements AutoCloseable {
         }
 
         private void finish(Outcome outcome, GenerationResult generation, Throwable error) {
+            if (!finished.compareAndSet(false, true)) {
+                return; // an abort and the worker may both end it: the first one counts
+            }
             long now = System.nanoTime();
             long queued = (startedAt != 0 ? startedAt : now) - submittedAt;
             Report report = new Report(outcome, generation, queued, now - submittedAt);

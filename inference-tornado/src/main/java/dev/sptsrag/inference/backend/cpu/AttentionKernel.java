@@ -26,8 +26,8 @@ import java.util.Arrays;
  * times less often. Every pair goes through the same operations in the same order either way, so its
  * output does not depend on which pairs shared its block.
  *
- * <p>Each worker owns four score rows as long as the longest sequence seen (and their maxima), grown only when a
- * longer one comes, so nothing is allocated per token.
+ * <p>Each worker owns four score rows as long as a sequence's table can reach (and their maxima), reserved at the
+ * first call, so nothing is allocated per token.
  */
 final class AttentionKernel implements ThreadTeam.RangeTask {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -82,7 +82,7 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
      * @return the work items of the call
      */
     int set(CpuActivations q, int rows, int[] queryPositions, int[] kvRows, KvPages cache, int layer,
-            AttentionShape shape, CpuActivations out, int workers) {
+            AttentionShape shape, CpuActivations out) {
         CpuKvBlockPool pool = (CpuKvBlockPool) cache.pool();
         int[] filled = ((CpuInts) cache.filled()).values();
         this.q = q.data();
@@ -132,7 +132,9 @@ final class AttentionKernel implements ThreadTeam.RangeTask {
             runItemStart[i + 1] = runItemStart[i] + itemsPerKvHead(runRows[i] * shape.groupSize(), shape);
         }
         itemsPerKvHead = runItemStart[runs];
-        reserve(workers, longest);
+        if (scores.length == 0 || scores[0].length < (long) BLOCK * longest + BLOCK) {
+            throw new IllegalStateException("attention over " + longest + " slots, score rows reserved for fewer");
+        }
         return itemsPerKvHead * (shape.headCount() / shape.groupSize());
     }
 

@@ -297,8 +297,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void attention(Activations q, int rows, DevicePositions positions, DeviceInts kvRows, KvPages cache,
                           int layer, AttentionShape shape, Activations out) {
+        // Score rows for a sequence's longest possible span, so that no decode token grows them.
+        attention.reserve(team.size(), cache.maxBlocks() * cache.pool().blockSize());
         int items = attention.set((CpuActivations) q, rows, positions(positions, rows), ((CpuInts) kvRows).values(),
-                cache, layer, shape, (CpuActivations) out, team.size());
+                cache, layer, shape, (CpuActivations) out);
         team.run(attention, items, 1);
         attention.clear();
     }
