@@ -92,16 +92,27 @@ public class SptsChatProperties {
      * top-p 0.95, min-p 0.05, no penalties, a random seed, generation until end of text or the context is full).
      */
     public static class Options {
+        /** The model a request names by default; the served model's id when unset. */
         private String model;
+        /** Most tokens an answer may have; unset: until end of text or the context is full. */
         private Integer maxTokens;
+        /** Sampling temperature (0: greedy); unset: 0.8. */
         private Double temperature;
+        /** Nucleus sampling: the smallest set of tokens whose probabilities add up to this; unset: 0.95. */
         private Double topP;
+        /** Sample among this many most likely tokens (0: all); unset: 40. */
         private Integer topK;
+        /** Generation stops before the first of these in the answer. */
         private List<String> stopSequences;
+        /** Subtracted once from the logit of every token already generated, -2 to 2; unset: 0. */
         private Double presencePenalty;
+        /** Subtracted per occurrence from the logit of tokens already generated, -2 to 2; unset: 0. */
         private Double frequencyPenalty;
+        /** Random seed: the same seed and prompt give the same answer; unset: a random one per request. */
         private Long seed;
+        /** Tokens less likely than this fraction of the most likely one are not sampled; unset: 0.05. */
         private Double minP;
+        /** Divides positive (multiplies negative) logits of tokens already seen (1: off); unset: 1. */
         private Double repetitionPenalty;
         /** SPTS skip budget: off, default, llama, qwen, demo (optionally :pap or :pap-ltp), or a JSON budget object. */
         private String skip;
