@@ -80,7 +80,7 @@ public final class Generation {
         history.addPrompt(tokens, promptLength);
         sampler.reset(request.sampling(), seed);
         this.candidates = sampler.deviceCandidates();
-        this.decoder = tokenizer != null ? tokenizer.newStreamDecoder() : null;
+        this.decoder = tokenizer != null ? tokenizer.newAnswerDecoder() : null;
         this.stops = new StopStringMatcher(request.sampling().stopStrings());
         this.state = State.RUNNING;
     }

@@ -7,20 +7,28 @@ import java.util.Arrays;
  * character (emoji and CJK are often split across two or three byte tokens); such a tail is held
  * back until the token that completes it arrives, so every returned chunk is whole characters and
  * the chunks concatenate to exactly {@link Tokenizer#decode} of all ids. Bytes that can no longer
- * become valid UTF-8 are emitted as U+FFFD right away. Not thread-safe: one per generation.
+ * become valid UTF-8 are emitted as U+FFFD right away. An answer decoder leaves out the text of control
+ * tokens ({@code <|im_start|>}, {@code <|start_header_id|>}: the chat format's markup, never the answer's words),
+ * as Hugging Face's {@code skip_special_tokens} does; its chunks then concatenate to the decode of the other ids.
+ * Not thread-safe: one per generation.
  */
 public final class TokenStreamDecoder {
     private final Tokenizer tokenizer;
+    private final boolean skipControl;
     private byte[] pending = new byte[16];
     private int size;
 
-    TokenStreamDecoder(Tokenizer tokenizer) {
+    TokenStreamDecoder(Tokenizer tokenizer, boolean skipControl) {
         this.tokenizer = tokenizer;
+        this.skipControl = skipControl;
     }
 
     /** Adds one id; returns the text it completes (possibly empty). */
     public String append(int tokenId) {
         byte[] b = tokenizer.bytesOf(tokenId);
+        if (skipControl && tokenizer.tokenType(tokenId) == TokenType.CONTROL) {
+            return "";
+        }
         if (size + b.length > pending.length) {
             pending = Arrays.copyOf(pending, Math.max(pending.length * 2, size + b.length));
         }

@@ -170,9 +170,14 @@ public final class Tokenizer {
         return Utf8.decode(buf, 0, n);
     }
 
-    /** A decoder for generated ids that only ever emits whole characters. */
+    /** A decoder for generated ids that only ever emits whole characters, special tokens' text included. */
     public TokenStreamDecoder newStreamDecoder() {
-        return new TokenStreamDecoder(this);
+        return new TokenStreamDecoder(this, false);
+    }
+
+    /** A decoder of an answer: whole characters, and no text for control tokens (the chat format's markup). */
+    public TokenStreamDecoder newAnswerDecoder() {
+        return new TokenStreamDecoder(this, true);
     }
 
     /** The bytes an id stands for (a copy is not made: do not modify). */

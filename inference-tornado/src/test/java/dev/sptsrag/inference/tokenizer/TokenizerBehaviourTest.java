@@ -121,6 +121,28 @@ class TokenizerBehaviourTest {
         assertEquals("", d.flush());
     }
 
+    /** An answer's text has no chat markup: a generated control token adds nothing; the stream decoder keeps it. */
+    @Test
+    void anAnswerDecoderLeavesOutControlTokensText() {
+        for (String name : List.of("llama3_1", "qwen3")) {
+            Tokenizer t = TokenizerFixtures.tokenizer(name);
+            String marker = name.equals("llama3_1") ? "<|start_header_id|>" : "<|im_start|>";
+            int control = t.tokenId(marker);
+            assertEquals(TokenType.CONTROL, t.tokenType(control), name);
+            int[] words = t.encode("user\n91");
+            TokenStreamDecoder answer = t.newAnswerDecoder();
+            TokenStreamDecoder raw = t.newStreamDecoder();
+            StringBuilder a = new StringBuilder(answer.append(control));
+            StringBuilder r = new StringBuilder(raw.append(control));
+            for (int id : words) {
+                a.append(answer.append(id));
+                r.append(raw.append(id));
+            }
+            assertEquals("user\n91", a.toString(), name);
+            assertEquals(marker + "user\n91", r.toString(), name);
+        }
+    }
+
     @Test
     void lossyDecodingReplacesEachMaximalIllFormedSubpart() {
         assertEquals("\uFFFD\uFFFD\uFFFD", Utf8.decode(bytes(0xED, 0xA0, 0x80), 0, 3)); // a surrogate
