@@ -33,7 +33,29 @@ public final class EngineMetrics implements MeterBinder, EngineScheduler.Events 
 
     private record Meters(Timer ttft, Map<EngineScheduler.Outcome, Timer> latency, Timer queueWait,
                           DistributionSummary prefill, DistributionSummary decode, DistributionSummary skipped,
-                          DistributionSummary kvKept, Map<EngineScheduler.Outcome, Counter> requests, Counter rejected) {
+                          DistributionSummary kvKept, Map<EngineScheduler.Outcome, Counter> requests, Counter rejected,
+                          GenAiServer genAi) {
+    }
+
+    /**
+     * The OpenTelemetry GenAI semantic conventions' server-side meters (seconds, histograms), beside Spring AI's
+     * client-side {@code gen_ai.client.*}: what a dashboard built for any GenAI server reads.
+     */
+    private record GenAiServer(Timer timeToFirstToken, Timer timePerOutputToken, Timer requestDuration) {
+        static GenAiServer register(MeterRegistry registry) {
+            return new GenAiServer(
+                    genAi("gen_ai.server.time_to_first_token", "Time to the first generated token, queue included")
+                            .register(registry),
+                    genAi("gen_ai.server.time_per_output_token", "Time per generated token after the first")
+                            .register(registry),
+                    genAi("gen_ai.server.request.duration", "Time from the request's arrival to its last token")
+                            .register(registry));
+        }
+
+        private static Timer.Builder genAi(String name, String description) {
+            return Timer.builder(name).description(description).tag("gen_ai.operation.name", "chat")
+                    .tag("gen_ai.provider.name", "spts-rag").publishPercentileHistogram();
+        }
     }
 
     @Override
@@ -64,7 +86,8 @@ public final class EngineMetrics implements MeterBinder, EngineScheduler.Events 
                         .description("KV cache bytes an SPTS prefill kept").register(registry),
                 requests,
                 Counter.builder("spts.engine.rejected").description("Requests refused before queueing (busy or not ready)")
-                        .register(registry));
+                        .register(registry),
+                GenAiServer.register(registry));
         Gauge.builder("spts.engine.queue.depth", scheduler, EngineScheduler::queueDepth)
                 .description("Requests waiting for the engine").register(registry);
         Gauge.builder("spts.engine.active.requests", scheduler, EngineScheduler::activeRequests)
@@ -145,6 +168,11 @@ public final class EngineMetrics implements MeterBinder, EngineScheduler.Events 
         }
         GenerationMetrics g = r.metrics();
         m.ttft().record(g.timeToFirstTokenNanos(), TimeUnit.NANOSECONDS);
+        m.genAi().timeToFirstToken().record(report.queueNanos() + g.timeToFirstTokenNanos(), TimeUnit.NANOSECONDS);
+        m.genAi().requestDuration().record(report.totalNanos(), TimeUnit.NANOSECONDS);
+        if (g.generatedTokens() > 1) {
+            m.genAi().timePerOutputToken().record(g.decodeNanos() / (g.generatedTokens() - 1), TimeUnit.NANOSECONDS);
+        }
         m.prefill().record(g.prefillTokensPerSecond());
         if (g.generatedTokens() > 1) {
             m.decode().record(g.decodeTokensPerSecond());

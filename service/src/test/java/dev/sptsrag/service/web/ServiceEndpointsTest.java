@@ -84,7 +84,10 @@ class ServiceEndpointsTest extends WebTestBase {
                 "spts_engine_queue_depth", "spts_engine_active_requests", "spts_engine_prefill_throughput",
                 "spts_engine_decode_throughput", "spts_engine_skipped_ratio", "spts_engine_kv_cache_bytes",
                 "spts_engine_requests_total{outcome=\"completed\"", "gen_ai_client_operation_seconds",
-                "gen_ai_client_token_usage");
+                "gen_ai_client_token_usage", "gen_ai_server_time_to_first_token_seconds_bucket",
+                "gen_ai_server_request_duration_seconds_bucket", "gen_ai_server_time_per_output_token_seconds_bucket",
+                "spts_engine_kv_blocks{state=\"kept\"", "spts_engine_batch_rows", "spts_engine_preemptions_total",
+                "spts_engine_prefix_reused_tokens_total");
     }
 
     @Test
