@@ -106,7 +106,10 @@ public final class ContinuousBatcher {
      * @throws IllegalArgumentException       for a token id outside the vocabulary
      */
     public void validate(GenerationRequest request) {
-        int[] prompt = request.promptTokens();
+        validate(request.promptTokens(), request);
+    }
+
+    private void validate(int[] prompt, GenerationRequest request) {
         if (prompt.length >= contextLength) {
             throw new ContextLengthExceededException(prompt.length, request.sampling().maxTokens(), contextLength);
         }
@@ -127,8 +130,9 @@ public final class ContinuousBatcher {
      * @throws ContextLengthExceededException when the prompt leaves no room to generate
      */
     public Generation admit(GenerationRequest request, TokenListener listener) {
-        validate(request);
-        int prompt = request.promptTokens().length;
+        int[] tokens = request.promptTokens(); // a copy: taken once, and the generation's from here on
+        validate(tokens, request);
+        int prompt = tokens.length;
         if (!hasRoom(prompt)) {
             return null;
         }
@@ -136,7 +140,7 @@ public final class ContinuousBatcher {
         if (s < 0) {
             return null;
         }
-        Generation g = new Generation(request, listener, config, tokenizer, contextLength, admissions++);
+        Generation g = new Generation(request, tokens, listener, config, tokenizer, contextLength, admissions++);
         int reused = prefix != null && !g.plan().skipsAny() ? prefix.reuse(s, g.tokens(), prompt) : 0;
         if (cache.filled(s, 0) != reused) {
             throw new IllegalStateException("prefix reuse filled " + cache.filled(s, 0) + " slots, reported " + reused);
@@ -169,8 +173,9 @@ public final class ContinuousBatcher {
                 return false; // a preempted generation comes back before anyone new
             }
         }
-        int blocks = KvCache.blocksFor(config, promptTokens, cache.blockSize(), 1);
-        return blocks + (long) runningCount * cache.layers() <= cache.availableBlocks();
+        long blocks = KvCache.blocksFor(config, promptTokens, cache.blockSize(), 1) + (long) runningCount * cache.layers();
+        // Asked before every step while a request waits: the prefix cache is walked only when free blocks fall short.
+        return blocks <= cache.freeBlocks() || blocks <= cache.availableBlocks();
     }
 
     /** Prompt tokens taken from kept prefixes instead of computed, since the start (0 without a prefix cache). */
@@ -224,7 +229,7 @@ public final class ContinuousBatcher {
         // Decode rows first: every generation with one token to feed; the latest admitted yield blocks.
         for (int i = 0; i < generations; i++) {
             Generation g = order[i];
-            if (g.isDone() || g.pending() != 1 || g.sequence < 0) {
+            if (g.isDone() || g.pending() != 1) {
                 continue;
             }
             while (!cache.reserveAll(g.sequence, 1)) {
@@ -246,7 +251,7 @@ public final class ContinuousBatcher {
         // Then prompt chunks, oldest first, while the batch and the pool have room.
         for (int i = 0; i < generations && rows < stepTokens.length; i++) {
             Generation g = order[i];
-            if (g.isDone() || g.pending() <= 1 || g.sequence < 0 || g.skipsPrefill() || inStep(g, runs)) {
+            if (g.isDone() || g.pending() <= 1 || g.skipsPrefill() || inStep(g, runs)) {
                 continue;
             }
             // All its unfed tokens at once (a no-op after admission, which took the prompt's blocks): a generation

@@ -56,9 +56,9 @@ public final class Generation {
     private SkipStatistics skipped;
     private GenerationResult result;
 
-    Generation(GenerationRequest request, TokenListener listener, ModelConfig config, Tokenizer tokenizer,
+    /** {@code prompt} is the request's prompt, already copied out of it (the request's accessor copies). */
+    Generation(GenerationRequest request, int[] prompt, TokenListener listener, ModelConfig config, Tokenizer tokenizer,
                int contextLength, long admissionOrder) {
-        int[] prompt = request.promptTokens();
         this.request = request;
         this.listener = listener;
         this.tokenizer = tokenizer;
